@@ -1,0 +1,52 @@
+"""Process-wide resources for the pages: the database, the current workspace and user."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.config import Settings
+from core.db import Database, DatabaseError, get_database
+
+
+@st.cache_resource(show_spinner="Opening the database…")
+def _database(url: str) -> Database:
+    return get_database(url)
+
+
+def settings() -> Settings:
+    """Settings from the environment."""
+    return Settings.from_env()
+
+
+def db() -> Database:
+    """The shared, migrated Database; stops the page with a clear message if unusable."""
+    url = settings().database_url
+    try:
+        return _database(url)
+    except DatabaseError as exc:
+        st.error(
+            f"**The database can't be used.** {exc.reason}\n\n"
+            f"Database: `{exc.url}`. Check `WORKBENCH_DATABASE_URL` (unset it to use the "
+            "default SQLite file). Nothing was changed."
+        )
+        st.stop()
+        raise  # unreachable: st.stop() raises
+
+
+def workspace_id() -> int:
+    """Id of the active workspace (created on first use)."""
+    database = db()
+    slug = settings().workspace
+    key = f"_workspace_id::{database.url}::{slug}"
+    if key not in st.session_state:
+        st.session_state[key] = (
+            database.default_workspace_id()
+            if slug == "default"
+            else database.ensure_workspace(slug)
+        )
+    return int(st.session_state[key])
+
+
+def current_user() -> str:
+    """Name recorded as author/actor of changes."""
+    return settings().user
