@@ -23,6 +23,7 @@ VENV = Path(os.environ.get("WORKBENCH_VENV", ROOT / ".venv"))
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PY = BIN / ("python.exe" if os.name == "nt" else "python")
 CHROMIUM = Path("/usr/bin/chromium")
+EMOJI_FONT = Path("/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf")
 
 
 def run(*cmd: str | Path, **kw: object) -> None:
@@ -52,12 +53,13 @@ def ensure_venv(extras: str) -> None:
 
 
 def ensure_chromium() -> None:
-    """Install Debian's Chromium for the browser tests when missing and we may."""
-    if CHROMIUM.exists():
+    """Install Debian's Chromium (and an emoji font) for the browser tests when missing."""
+    if CHROMIUM.exists() and EMOJI_FONT.exists():
         return
     if shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0:
-        run("apt-get", "update", "-q")
-        run("apt-get", "install", "-y", "-q", "chromium", env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        run("apt-get", "update", "-q", env=env)
+        run("apt-get", "install", "-y", "-q", "chromium", "fonts-noto-color-emoji", env=env)
     else:
         print("Chromium not found and cannot be installed here: browser tests will skip.")
 
