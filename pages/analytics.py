@@ -1,6 +1,10 @@
-"""Analytics page."""
+"""Analytics page (AN1): filled in by the analytics release."""
 
 from core.db.models import Run, Span
 from ui.placeholder import coming_soon
 
-coming_soon("Analytics", "Cost, latency, tokens and quality dashboards are coming.", [("Runs", Run), ("Spans", Span)])
+coming_soon(
+    "Analytics",
+    "Cost, latency, token and quality dashboards by model, prompt version and tag are coming.",
+    [("Recorded runs", Run), ("Spans", Span)],
+)

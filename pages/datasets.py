@@ -1,6 +1,10 @@
-"""Datasets page."""
+"""Datasets page (DS1, DS2): filled in by the datasets release."""
 
 from core.db.models import Dataset
 from ui.placeholder import coming_soon
 
-coming_soon("Datasets", "Datasets from CSV/JSONL uploads, spans and playground outputs are coming.", [("Datasets", Dataset)])
+coming_soon(
+    "Datasets",
+    "Datasets from CSV/JSONL uploads, recorded spans and playground outputs are coming.",
+    [("Datasets", Dataset)],
+)
