@@ -1,6 +1,5 @@
-"""Playground page."""
+"""Playground: cards side by side, sync switches, concurrent streaming, sessions, replay."""
 
-from core.db.models import Run, PlaygroundSession
-from ui.placeholder import coming_soon
+from ui import playground_page
 
-coming_soon("Playground", "Side-by-side playground cards with streaming, sync and replay are being built.", [("Runs", Run), ("PlaygroundSessions", PlaygroundSession)])
+playground_page.render()

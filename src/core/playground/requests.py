@@ -303,6 +303,8 @@ def build_request(
     if card.endpoint is not None:
         if not card.endpoint.base_url or not card.endpoint.model_id.strip():
             raise CardFieldError(card.id, "endpoint", "give the endpoint's base URL and model id")
+        if not card.endpoint.base_url.lower().startswith(("http://", "https://")):
+            raise CardFieldError(card.id, "endpoint", "the base URL must start with http:// or https://")
         model = card.endpoint.model_id.strip()
         base_url = card.endpoint.base_url
     else:
@@ -318,7 +320,9 @@ def build_request(
         template=[m.to_request() for m in card.messages] if card.operation == "chat" else card.prompt,
         variables=values,
         template_format=card.template_format,
-        version=card.prompt_ref.display() if card.prompt_ref else None,
+        version=(f"{card.prompt_ref.name}@v{card.prompt_ref.version}"
+                 if card.prompt_ref and card.prompt_ref.version else
+                 card.prompt_ref.display() if card.prompt_ref else None),
         prompt_version_id=card.prompt_ref.prompt_version_id if card.prompt_ref else None,
     )
     context = RunContext(

@@ -72,8 +72,7 @@ class Endpoint(_Strict):
     @classmethod
     def _http_url(cls, value: str) -> str:
         value = value.strip()
-        if value and not value.lower().startswith(("http://", "https://")):
-            raise ValueError("base URL must start with http:// or https://")
+        # Checked here, not at run time, so a token typed into the URL is never stored.
         if "@" in value.split("//", 1)[-1].split("/", 1)[0]:
             raise ValueError("put the token in the token field, not in the base URL")
         return value

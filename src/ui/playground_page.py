@@ -1,0 +1,58 @@
+"""The Playground page body: toolbar, cards in a grid, live streaming, autosave."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from ui import playground_card, playground_sessions, playground_sync
+from ui import playground_runs as runs
+from ui import playground_state as ps
+
+CARDS_PER_ROW = 4
+
+
+def model_options() -> list[str]:
+    """Models offered in the model picker: the catalog's, the default first."""
+    default = ps.default_model()
+    names: list[str] = []
+    try:
+        from core.providers import catalog
+
+        lister = getattr(catalog, "model_names", None) or getattr(catalog, "list_models", None)
+        if lister is not None:
+            for item in lister():
+                names.append(item if isinstance(item, str) else str(getattr(item, "id", item)))
+    except ImportError:
+        pass
+    return [default, *[n for n in dict.fromkeys(names) if n != default]]
+
+
+def render() -> None:
+    """Draw the whole page (call from pages/playground.py)."""
+    state = ps.get_state()
+    options = model_options()
+    ps.commit_finished()
+    ps.push_widgets(options)
+    st.title("Playground")
+    notice = st.session_state.pop(ps.NOTICE, None)
+    if notice:
+        getattr(st, notice[0], st.info)(notice[1])
+    playground_sessions.sidebar()
+    running = ps.running_cards()
+    playground_sync.toolbar(running)
+    state = ps.get_state()
+    placeholders: dict[str, Any] = {}
+    n = len(state.cards)
+    for start in range(0, n, CARDS_PER_ROW):
+        cols = st.columns(min(n, CARDS_PER_ROW))
+        for offset, col in enumerate(cols):
+            index = start + offset
+            if index >= n:
+                break
+            card = state.cards[index]
+            with col:
+                playground_card.render_card(card, index, n, list(options), card.id in running, placeholders)
+    runs.stream_live(placeholders)  # returns at once when nothing runs
+    ps.autosave()
