@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +12,8 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+pytest_plugins = ["tests.servers.fixtures"]  # fault server, llama_cpp.server
 
 PG_HOST = os.environ.get("WORKBENCH_TEST_PG_HOST", "127.0.0.1")
 PG_PORT = int(os.environ.get("WORKBENCH_TEST_PG_PORT", "5432"))
@@ -44,6 +47,10 @@ def workbench_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     monkeypatch.delenv("WORKBENCH_DATABASE_URL", raising=False)
     reset_shared_databases()
     yield home
+    # Flush and stop the test's trace recorders (if tracing was used) before its DB goes.
+    recorder_module = sys.modules.get("core.tracing.recorder")
+    if recorder_module is not None:
+        recorder_module.reset_recorders(timeout=5)
     reset_shared_databases()
 
 

@@ -88,7 +88,7 @@ def request_to_dict(request: ModelRequest) -> dict[str, Any]:
     return {
         "model": request.model,
         "provider": infer_provider(request),
-        "operation": str(request.operation.value),
+        "operation": Operation(request.operation).value,
         "messages": scrub_values(_jsonable(request.messages), secrets),
         "prompt": scrub_values(request.prompt, secrets),
         "invocation_parameters": redact_mapping(_jsonable(request.invocation_parameters), secrets),

@@ -128,6 +128,12 @@ class RecordingHandle:
             self._finish(result)
         except Exception:
             log.exception("could not record run %s", self.run_id)
+            try:  # still close the span so the call shows up, even if incomplete
+                if self._span.is_recording():
+                    self._span.set_status(Status(StatusCode.ERROR, "recording failed"))
+                    self._span.end()
+            except Exception:
+                log.exception("could not end span %s", self.span_id)
 
     def _finish(self, result: ModelResult) -> None:
         elapsed_ms = (time.monotonic() - self._t0) * 1000
@@ -259,21 +265,28 @@ class Recorder:
 
     def start(self, request: ModelRequest, attempt: int = 1) -> RecordingHandle:
         """Open the span for one attempt at ``request``; ids are known immediately."""
-        req = request_to_dict(request)
         run_id = uuid.uuid4().hex
-        attrs = start_attributes(req, run_id=run_id, attempt=attempt)
-        self._ids.use_trace_id(_parse_trace_id(request.context.trace_id))
+        try:
+            req = request_to_dict(request)
+            attrs = start_attributes(req, run_id=run_id, attempt=attempt)
+        except Exception:  # an odd request must not stop the call: record what we can
+            log.exception("could not build span attributes for %r", getattr(request, "model", None))
+            req = _minimal_request(request)
+            attrs = start_attributes(req, run_id=run_id, attempt=attempt)
+        ctx = getattr(request, "context", None)
+        self._ids.use_trace_id(_parse_trace_id(getattr(ctx, "trace_id", None)))
         try:
             # An empty context: our spans never adopt an unrelated caller's active span.
             span = self.tracer.start_span(SPAN_NAMES.get(req["operation"], "LLM"),
                                           context=Context(), attributes=attrs)
         finally:
             self._ids.use_trace_id(None)
-        workspace_id = request.context.workspace_id
+        workspace_id = getattr(ctx, "workspace_id", None)
         if workspace_id is not None:
             self._workspaces[span.get_span_context().span_id] = workspace_id
         return RecordingHandle(self, span, req, run_id=run_id, attempt=attempt,
-                               secrets=secrets_of(request.api_key, request.extra_headers),
+                               secrets=secrets_of(getattr(request, "api_key", None),
+                                                  getattr(request, "extra_headers", None)),
                                workspace_id=workspace_id)
 
     def flush(self, timeout: float = 5.0) -> bool:
@@ -316,6 +329,17 @@ class Recorder:
         except Exception:
             log.exception("tracer provider shutdown failed")
         return done
+
+
+def _minimal_request(request: ModelRequest) -> dict[str, Any]:
+    operation = getattr(request, "operation", "chat")
+    return {
+        "model": str(getattr(request, "model", "") or "unknown"), "provider": None,
+        "operation": operation if operation in SPAN_NAMES else "chat", "messages": [],
+        "prompt": None, "invocation_parameters": {}, "tools": None, "tool_choice": None,
+        "response_format": None, "base_url": None, "timeout": None, "endpoint_id": None,
+        "context": {"source": "api", "tags": [], "metadata": {}},
+    }
 
 
 def _parse_trace_id(value: str | None) -> int | None:
