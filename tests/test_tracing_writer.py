@@ -200,3 +200,24 @@ def test_full_queue_drops_instead_of_blocking(sqlite_database: Database) -> None
         gate.set()
         writer.close()
     assert counts(sqlite_database)[1] == 6 - writer.stats.dropped
+
+
+def test_rows_queued_at_exit_are_written(tmp_path: Any) -> None:
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'exit.db'}"
+    script = (
+        "from core.providers.types import ModelRequest, ModelResult\n"
+        "from core.tracing import get_recorder\n"
+        f"rec = get_recorder({url!r})\n"
+        "for i in range(50):\n"
+        "    rec.start(ModelRequest(model='m')).finish(ModelResult(text=str(i)))\n"
+        # no flush: the interpreter exits right away
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=60)
+    db = Database(url)
+    try:
+        assert counts(db) == (50, 50)
+    finally:
+        db.dispose()

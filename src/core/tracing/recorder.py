@@ -14,6 +14,7 @@ import threading
 import time
 import traceback
 import uuid
+import weakref
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,7 +37,7 @@ from core.tracing.attributes import (
 )
 from core.tracing.phoenix import PhoenixExport, endpoint_from_env
 from core.tracing.redact import scrub_text, secrets_of
-from core.tracing.writer import BackgroundWriter, WriteItem
+from core.tracing.writer import BackgroundWriter, WriteItem, live_writers
 
 log = logging.getLogger("core.tracing")
 
@@ -262,6 +263,7 @@ class Recorder:
         endpoint = phoenix_endpoint if phoenix_endpoint is not None else endpoint_from_env()
         if endpoint:
             self.configure_phoenix(endpoint)
+        _live.add(self)
 
     def start(self, request: ModelRequest, attempt: int = 1) -> RecordingHandle:
         """Open the span for one attempt at ``request``; ids are known immediately."""
@@ -368,6 +370,7 @@ def _cut(value: Any, limit: int) -> Any:
 
 _recorders: dict[str, Recorder] = {}
 _recorders_lock = threading.Lock()
+_live: weakref.WeakSet[Recorder] = weakref.WeakSet()  # every recorder, flushed at exit
 
 
 def get_recorder(db_url: str | None = None) -> Recorder:
@@ -395,11 +398,13 @@ def reset_recorders(timeout: float = 5.0) -> None:
 
 
 def _flush_at_exit() -> None:
+    # Database first (bounded), then Phoenix export, whose shutdown waits on its own timeout.
     deadline = time.monotonic() + 10.0
-    for rec in list(_recorders.values()):
+    for writer in list(live_writers):
         left = max(0.1, deadline - time.monotonic())
-        if not rec.writer.flush(min(5.0, left)):
-            log.warning("exiting with %d trace rows not written", rec.writer.queued)
+        if writer.queued and not writer.flush(min(5.0, left)):
+            log.warning("exiting with %d trace rows not written", writer.queued)
+    for rec in list(_live):
         rec.tracer_provider.shutdown()
 
 

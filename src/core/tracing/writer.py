@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -62,6 +63,9 @@ class WriterStats:
     last_error: str | None = None
 
 
+live_writers: weakref.WeakSet[BackgroundWriter] = weakref.WeakSet()  # flushed at exit
+
+
 class BackgroundWriter:
     """Batches :class:`WriteItem` s into single transactions on one daemon thread."""
 
@@ -93,6 +97,7 @@ class BackgroundWriter:
         self._urgent = 0  # flushers waiting: skip the batching delay
         self._thread: threading.Thread | None = None
         self.stats = WriterStats()
+        live_writers.add(self)
 
     # -- caller side -------------------------------------------------------------------------
     def enqueue(self, item: WriteItem) -> None:
