@@ -1,6 +1,5 @@
-"""Traces page."""
+"""Traces: the request log of recorded LLM spans, span detail, annotations, replay."""
 
-from core.db.models import Span, SpanAnnotation
-from ui.placeholder import coming_soon
+from ui import traces_page
 
-coming_soon("Traces", "The request log of every recorded LLM call is being built.", [("Spans", Span), ("SpanAnnotations", SpanAnnotation)])
+traces_page.render()
