@@ -144,6 +144,7 @@ def resolve_target(
     api_base: str | None,
     reporter: Reporter,
     model_source: str = "llm.model_name",
+    wire_model: str | None = None,
 ) -> Target:
     """Decide provider, litellm model id and base URL; report each decision and why."""
     host: str | None = None
@@ -185,7 +186,8 @@ def resolve_target(
     else:
         reporter.copied("base_url", f"from {base_source}", base_url)
 
-    resolved = _compose_model(model, provider, base_url, reporter, model_source or "llm.model_name")
+    source = model_source or "llm.model_name"
+    resolved = _compose_model(model, provider, base_url, reporter, source, wire_model)
     return Target(provider=provider, model=resolved, base_url=base_url, raw_model=model)
 
 
@@ -221,7 +223,12 @@ def _pick_provider(
 
 
 def _compose_model(
-    model: str | None, provider: str | None, base_url: str | None, reporter: Reporter, source: str
+    model: str | None,
+    provider: str | None,
+    base_url: str | None,
+    reporter: Reporter,
+    source: str,
+    wire_model: str | None = None,
 ) -> str:
     """The model id the invocation layer expects: a litellm id, or a custom endpoint's own id."""
     if not model:
@@ -231,7 +238,15 @@ def _compose_model(
     prefix, bare = split_model_prefix(model)
     if base_url and provider in (OPENAI_COMPATIBLE, None):
         # OpenAI-compatible custom endpoint: the endpoint's own model id, no litellm prefix.
-        if prefix == OPENAI_COMPATIBLE:
+        # The request body (input.value) holds the id that went over the wire, when recorded.
+        if wire_model and wire_model != model:
+            reporter.guessed(
+                "model",
+                f"the model id sent to the endpoint (input.value), not {model!r}",
+                wire_model,
+            )
+            return wire_model
+        if prefix == OPENAI_COMPATIBLE and not wire_model:
             reporter.guessed(
                 "model",
                 f"litellm prefix removed: {bare!r} is the custom endpoint's model id{note}",

@@ -17,6 +17,7 @@ _FSTRING = re.compile(
 _FORMAT_KEYS = (
     "llm.prompt_template.format",
     "llm.prompt_template.template_format",
+    "workbench.prompt_template.format",
     "workbench.template_format",
 )
 _FORMAT_ALIASES = {

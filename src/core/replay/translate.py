@@ -397,6 +397,7 @@ def translate(parsed: ParsedSpan) -> ReplayResult:
         api_base=split.api_base,
         reporter=rep,
         model_source=model_source,
+        wire_model=body.get("model") if body and isinstance(body.get("model"), str) else None,
     )
     if (
         split.model
