@@ -40,16 +40,30 @@ from core.prompts.snippets import (
 )
 
 
+def _is_union_tag(part: object) -> bool:
+    # pydantic names the branch of a union in the location ("list[ChatMessage]", "str").
+    return isinstance(part, str) and (
+        part in ("str", "int", "float", "bool") or "[" in part or part.startswith("function-")
+    )
+
+
 def pydantic_message(exc: pydantic.ValidationError) -> str:
     """One line per problem, each naming the field path (``llm_config.tools.0``)."""
+    errors = exc.errors()
+    # For "list of messages or a string", a list with a bad message also fails the string
+    # branch; that second complaint only confuses, so it goes when there are others.
+    branch_errors = [e for e in errors if "str" in e.get("loc", ()) and e.get("type") == "string_type"]
+    if len(branch_errors) < len(errors):
+        errors = [e for e in errors if e not in branch_errors]
     lines = []
-    for err in exc.errors():
-        where = ".".join(str(p) for p in err.get("loc", ())) or "(input)"
+    for err in errors:
+        parts = [str(p) for p in err.get("loc", ()) if not _is_union_tag(p)]
+        where = ".".join(parts) or "(input)"
         msg = err.get("msg", "invalid")
         if err.get("type") == "extra_forbidden":
             msg = "unknown field"
         lines.append(f"{where}: {msg}")
-    return "; ".join(lines)
+    return "; ".join(dict.fromkeys(lines))
 
 
 def get_prompt_row(session: Session, workspace_id: int, name: str, *, lock: bool = False) -> Prompt:
