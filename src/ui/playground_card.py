@@ -175,25 +175,25 @@ def _header(card: Card, index: int, n_cards: int, running: bool) -> None:
     left, right = st.columns([5, 2], vertical_alignment="center")
     left.text_input("Title", key=wkey(cid, "title"), placeholder=f"Card {index + 1}",
                     label_visibility="collapsed", on_change=_on_simple, args=(cid, "title", "title"))
-    with right.popover("⋯", use_container_width=True, help="Card actions"):
+    with right.popover("⋯", width="stretch", help="Card actions"):
         st.button("⧉ Duplicate", key=wkey(cid, "duplicate"), on_click=_on_card_op,
-                  args=(cid, "duplicate"), use_container_width=True, disabled=n_cards >= sync.MAX_CARDS)
+                  args=(cid, "duplicate"), width="stretch", disabled=n_cards >= sync.MAX_CARDS)
         st.button("🧹 Delete chat history", key=wkey(cid, "clear"), on_click=_on_card_op,
-                  args=(cid, "clear"), use_container_width=True, disabled=running or not card.history,
+                  args=(cid, "clear"), width="stretch", disabled=running or not card.history,
                   help="Erase this card's conversation; keep its setup")
         c1, c2 = st.columns(2)
         c1.button("◀ Move", key=wkey(cid, "left"), on_click=_on_card_op, args=(cid, "left"),
-                  disabled=index == 0, use_container_width=True)
+                  disabled=index == 0, width="stretch")
         c2.button("Move ▶", key=wkey(cid, "right"), on_click=_on_card_op, args=(cid, "right"),
-                  disabled=index == n_cards - 1, use_container_width=True)
+                  disabled=index == n_cards - 1, width="stretch")
         from ui import playground_dialogs as dialogs
 
-        if st.button("💾 Save as prompt version", key=wkey(cid, "save_prompt"), use_container_width=True):
+        if st.button("💾 Save as prompt version", key=wkey(cid, "save_prompt"), width="stretch"):
             dialogs.save_prompt_dialog(cid)
         st.divider()
         st.caption("Remove this card and its conversation?")
         st.button("✕ Remove card", key=wkey(cid, "remove"), on_click=_on_card_op, args=(cid, "remove"),
-                  type="primary", disabled=n_cards <= 1 or running, use_container_width=True)
+                  type="primary", disabled=n_cards <= 1 or running, width="stretch")
 
 
 def _model_picker(card: Card, model_options: list[str], errors: dict[str, str]) -> None:
@@ -337,10 +337,10 @@ def _tools(card: Card, errors: dict[str, str]) -> None:
 def _run_bar(card: Card, running: bool) -> None:
     cid = card.id
     c_run, c_stop = st.columns(2)
-    c_run.button("▶ Run", key=wkey(cid, "run"), type="primary", disabled=running, use_container_width=True,
+    c_run.button("▶ Run", key=wkey(cid, "run"), type="primary", disabled=running, width="stretch",
                  on_click=runs.start, args=([cid],), kwargs={"fresh": True},
                  help="Run the template from the start (replaces this card's conversation)")
-    c_stop.button("■ Stop", key=wkey(cid, "stop"), disabled=not running, use_container_width=True,
+    c_stop.button("■ Stop", key=wkey(cid, "stop"), disabled=not running, width="stretch",
                   on_click=runs.stop, args=(cid,))
     if card.operation == "chat":
         sync_on = ps.get_state().sync.chat_input

@@ -81,7 +81,7 @@ def feedback_row(card_id: str, turn_id: str, rep: int, out: RunOutput) -> None:
         key = wkey(card_id, f"fb_{turn_id}_{rep}")
         ps.init_widget(key, out.feedback)
         st.feedback("thumbs", key=key, on_change=_on_thumbs, args=(card_id, turn_id, rep, out.span_id))
-    with c_more.popover("🏷 Annotate", use_container_width=True):
+    with c_more.popover("🏷 Annotate", width="stretch"):
         prefix = f"ann_{turn_id}_{rep}_"
         with st.form(wkey(card_id, prefix + "form"), border=False):
             st.text_input("Name", value="note", key=wkey(card_id, prefix + "name"))

@@ -140,7 +140,7 @@ def replay_report(card: Card) -> None:
         rows = [{"": icons.get(i.status, ""), "field": i.field, "status": i.status,
                  "detail": i.detail, "value": i.value_preview} for i in origin.report]
         if rows:
-            st.dataframe(rows, hide_index=True, use_container_width=True)
+            st.dataframe(rows, hide_index=True, width="stretch")
         for warning in origin.warnings:
             st.warning(warning)
         if origin.original_output:

@@ -74,13 +74,13 @@ def sidebar() -> None:
         c1, c2 = st.columns(2)
         c1.download_button("⬇ YAML", sessions.export_session(state, name=name, fmt="yaml"),
                            file_name=f"{_slug(name)}.playground.yaml", mime="application/yaml",
-                           key="playground_export_yaml", use_container_width=True)
+                           key="playground_export_yaml", width="stretch")
         c2.download_button("⬇ JSON", sessions.export_session(state, name=name, fmt="json"),
                            file_name=f"{_slug(name)}.playground.json", mime="application/json",
-                           key="playground_export_json", use_container_width=True)
+                           key="playground_export_json", width="stretch")
         st.file_uploader("Import a session file", type=["yaml", "yml", "json"], key="playground_import",
                          on_change=_on_import)
-        st.button("＋ New session", key="playground_new_session", on_click=_on_new, use_container_width=True)
+        st.button("＋ New session", key="playground_new_session", on_click=_on_new, width="stretch")
         saved = sessions.list_sessions(deps.db(), deps.workspace_id(), limit=30)
         if saved:
             st.caption("Recent sessions")
@@ -89,7 +89,7 @@ def sidebar() -> None:
             c_open, c_del = st.columns([5, 1], vertical_alignment="center")
             label = f"{'▸ ' if info.id == current else ''}{info.name} · {info.n_cards} card{'s' * (info.n_cards != 1)}"
             c_open.button(label, key=f"playground_open_{info.id}", on_click=_on_open, args=(info.id,),
-                          use_container_width=True, disabled=info.id == current,
+                          width="stretch", disabled=info.id == current,
                           help=f"Last changed {info.updated_at:%Y-%m-%d %H:%M} UTC")
             with c_del.popover("🗑", help="Delete this session"):
                 st.caption(f"Delete “{info.name}”?")

@@ -41,20 +41,20 @@ def toolbar(running: set[str]) -> None:
     from ui import playground_dialogs as dialogs
 
     c_run, c_stop, c_rep, c_add, c_replay, c_open = st.columns([2, 2, 2, 2, 2, 2], vertical_alignment="bottom")
-    c_run.button("▶ Run all", key="playground_run_all", type="primary", use_container_width=True,
+    c_run.button("▶ Run all", key="playground_run_all", type="primary", width="stretch",
                  on_click=runs.run_all, disabled=len(running) == len(state.cards),
                  help="Run every card at the same time; tokens stream into each card")
-    c_stop.button("■ Stop all", key="playground_stop_all", use_container_width=True,
+    c_stop.button("■ Stop all", key="playground_stop_all", width="stretch",
                   on_click=runs.stop, disabled=not running)
     ps.init_widget("playground_repeat", state.repetitions)
     c_rep.number_input("Repeat each run", min_value=1, max_value=20, step=1, key="playground_repeat",
                        on_change=_on_repeat, help="Run each card N times to see the spread")
-    c_add.button("＋ Add card", key="playground_add", use_container_width=True, on_click=_on_add,
+    c_add.button("＋ Add card", key="playground_add", width="stretch", on_click=_on_add,
                  disabled=len(state.cards) >= sync.MAX_CARDS)
-    if c_replay.button("⏪ Replay a span", key="playground_replay", use_container_width=True,
+    if c_replay.button("⏪ Replay a span", key="playground_replay", width="stretch",
                        help="Paste an LLM span (OpenInference, Phoenix or OTLP JSON) to open it in a card"):
         dialogs.replay_dialog()
-    if c_open.button("📂 Open prompt", key="playground_open_prompt", use_container_width=True,
+    if c_open.button("📂 Open prompt", key="playground_open_prompt", width="stretch",
                      help="Load name@label or a version from the prompt registry into a new card"):
         dialogs.open_prompt_dialog()
     cols = st.columns(len(SWITCHES) + 1, vertical_alignment="center")

@@ -131,7 +131,7 @@ def _annotations(span_id: str) -> None:
             "label": (r["result"] or {}).get("label"), "score": (r["result"] or {}).get("score"),
             "explanation": (r["result"] or {}).get("explanation"), "by": r["user_id"],
             "updated": r["updated_at"],
-        } for r in rows], hide_index=True, use_container_width=True)
+        } for r in rows], hide_index=True, width="stretch")
     with st.form("traces_ann_form", border=True):
         st.markdown("**Add an annotation**")
         c1, c2 = st.columns(2)
@@ -157,7 +157,7 @@ def render(span_id: str) -> None:
     badge = {"OK": ":green[OK]", "ERROR": ":red[ERROR]"}.get(status, status)
     c_title.subheader(f"{span['name']} · {badge}")
     if c_open.button("⏪ Open in playground", key="traces_open_playground", type="primary",
-                     use_container_width=True):
+                     width="stretch"):
         _open_in_playground(span)
     if span["status_message"]:
         st.error(span["status_message"])

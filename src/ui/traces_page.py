@@ -79,7 +79,7 @@ def render() -> None:
     st.caption(f"{total} span{'s' * (total != 1)}" + (f" (newest {PAGE_SIZE} shown)" if total > PAGE_SIZE else ""))
     summary = ann.annotation_summary(db, ws, [s["span_id"] for s in spans])
     event = st.dataframe(
-        _rows(spans, summary), key="traces_table", hide_index=True, use_container_width=True,
+        _rows(spans, summary), key="traces_table", hide_index=True, width="stretch",
         on_select="rerun", selection_mode="single-row",
         column_config={
             "time": st.column_config.DatetimeColumn("time", format="YYYY-MM-DD HH:mm:ss"),
