@@ -227,3 +227,48 @@ def test_bytes_with_bom_and_ids() -> None:
 )
 def test_normalize_id(raw: Any, length: int, expected: str | None) -> None:
     assert normalize_id(raw, length) == expected
+
+
+def test_phoenix_dataframe_records() -> None:
+    # get_spans_dataframe().to_json(orient="records"): dotted columns, messages as dict lists.
+    row = {
+        "name": "ChatCompletion",
+        "span_kind": "LLM",
+        "context.span_id": SPAN,
+        "context.trace_id": TRACE,
+        "start_time": 1_700_000_000_000,
+        "attributes.llm.model_name": "gpt-4o",
+        "attributes.llm.input_messages": [
+            {"message.role": "system", "message.content": "Be brief."},
+            {
+                "message.role": "assistant",
+                "message.tool_calls": [
+                    {
+                        "tool_call.id": "c1",
+                        "tool_call.function.name": "f",
+                        "tool_call.function.arguments": "{}",
+                    }
+                ],
+            },
+        ],
+        "attributes.llm.invocation_parameters": '{"temperature": 0}',
+        "attributes.llm.tools": [
+            {"tool.json_schema": '{"type": "function", "function": {"name": "f"}}'}
+        ],
+        "attributes.output.value": None,
+    }
+    result = replay_span(json.dumps([row]))
+    assert result.source_format == "phoenix"
+    assert (result.span_id, result.trace_id) == (SPAN, TRACE)
+    assert result.request.messages == [
+        {"role": "system", "content": "Be brief."},
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+            ],
+        },
+    ]
+    assert result.request.invocation_parameters == {"temperature": 0}
+    assert result.request.tools == [{"type": "function", "function": {"name": "f"}}]

@@ -6,7 +6,8 @@ Accepted shapes (detected, never declared):
   (``{"llm": {"input_messages": [...]}}``), either bare or wrapped as the OTel SDK holds a span
   (``{"context": {...}, "attributes": {...}}``);
 - ``phoenix``: Phoenix REST ``Span`` objects (``span_kind``, ``status_code``…), alone, in a list,
-  or in a ``{"data": [...]}`` page; attributes flat or nested;
+  or in a ``{"data": [...]}`` page, attributes flat or nested; also rows of Phoenix's spans
+  dataframe exported as JSON records (``attributes.llm.model_name``, ``context.span_id``…);
 - ``otlp``: OTLP JSON (``resourceSpans[].scopeSpans[].spans[]``, camelCase or snake_case, ids in
   base64 or hex), including Phoenix's ``/spans/otlpv1`` page.
 
@@ -257,6 +258,26 @@ def _object_span(d: dict[str, Any]) -> ParsedSpan:
     )
 
 
+def _dataframe_row(d: dict[str, Any]) -> ParsedSpan:
+    """A row of Phoenix's spans dataframe (``attributes.llm.model_name``, ``context.span_id``…)."""
+    attributes = {
+        k.removeprefix("attributes."): v for k, v in d.items() if k.startswith("attributes.")
+    }
+    flat = flatten_attributes({k: v for k, v in attributes.items() if v is not None})
+    start = d.get("start_time")
+    return ParsedSpan(
+        attributes=flat,
+        source_format="phoenix",
+        span_id=normalize_id(d.get("context.span_id"), 16),
+        trace_id=normalize_id(d.get("context.trace_id"), 32),
+        name=d.get("name"),
+        span_kind=d.get("span_kind") or flat.get("openinference.span.kind"),
+        status_code=d.get("status_code"),
+        status_message=d.get("status_message"),
+        start_time=start if isinstance(start, str | int) else None,
+    )
+
+
 def _looks_like_attributes(d: dict[str, Any]) -> bool:
     return any(str(k).split(".", 1)[0] in _ATTRIBUTE_ROOTS for k in d)
 
@@ -280,6 +301,8 @@ def collect_spans(obj: Any) -> list[ParsedSpan]:
         return [_otlp_span(obj)]
     if isinstance(obj.get("attributes"), dict):
         return [_object_span(obj)]
+    if any(str(k).startswith("attributes.") for k in obj):
+        return [_dataframe_row(obj)]
     if _looks_like_attributes(obj):
         return [ParsedSpan(attributes=flatten_attributes(obj), source_format="openinference")]
     return []
