@@ -534,3 +534,15 @@ def test_malformed_fields_never_crash() -> None:
         result = replay_span(attrs)  # must not raise
         assert result.request.model
         assert all(e.detail for e in result.report)
+
+
+def test_anthropic_parameter_names_when_only_the_model_says_anthropic() -> None:
+    params = {"metadata": {"user_id": "u7", "trace": "x"}, "stop_sequences": ["X"], "top_k": 5}
+    result = replay_span(
+        span(
+            **{"llm.model_name": "claude-3-haiku", "llm.invocation_parameters": json.dumps(params)}
+        )
+    )
+    assert result.request.invocation_parameters == {"user": "u7", "stop": ["X"], "top_k": 5}
+    assert entry(result, "invocation_parameters.metadata")[0] == "dropped"
+    assert entry(result, "invocation_parameters.stop")[0] == "guessed"

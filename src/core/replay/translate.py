@@ -384,11 +384,12 @@ def translate(parsed: ParsedSpan) -> ReplayResult:
     body = _request_body(tree)
     recorded_provider = tree.get("llm.provider")
     recorded_system = tree.get("llm.system")
+    # A first guess at the provider, for provider-specific parameter names (Anthropic's).
     hint = PROVIDER_ALIASES.get(str(recorded_provider or recorded_system or "").lower())
+    if hint is None:
+        hint = provider_from_model(str(next((tree.get(k) for k in _MODEL_KEYS if tree.get(k)), "")))
     split = _parameters(tree, body, rep, hint)
     raw_model, model_source = _pick_model(tree, split, body)
-    if hint is None and raw_model:
-        hint = provider_from_model(raw_model)
     target = resolve_target(
         model=raw_model,
         recorded_provider=recorded_provider if isinstance(recorded_provider, str) else None,
