@@ -1,6 +1,7 @@
-"""Prompts page."""
+"""Prompts page: folders and search, visual editor, history and diffs, labels, snippets."""
 
-from core.db.models import Prompt, Snippet
-from ui.placeholder import coming_soon
+from __future__ import annotations
 
-coming_soon("Prompts", "The prompt registry (versions, diffs, labels, snippets) is being built.", [("Prompts", Prompt), ("Snippets", Snippet)])
+from ui.prompts_page import render_prompts_page
+
+render_prompts_page()
