@@ -1,6 +1,7 @@
-"""Settings page."""
+"""Settings page: provider keys, custom endpoints, model catalog, API tokens, tracing."""
 
-from core.db.models import ModelEndpoint, ApiToken
-from ui.placeholder import coming_soon
+from __future__ import annotations
 
-coming_soon("Settings", "Provider keys, custom endpoints and API tokens are being built.", [("ModelEndpoints", ModelEndpoint), ("ApiTokens", ApiToken)])
+from ui.settings_page import render_settings_page
+
+render_settings_page()

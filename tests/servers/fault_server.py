@@ -104,7 +104,7 @@ class FaultServer:
 
             def do_GET(self) -> None:  # noqa: N802
                 server._record(self, None)
-                if self.path.rstrip("/").endswith("/models"):
+                if self.path.rstrip("/") == "/v1/models":
                     behaviour = server._next(default=None)
                     if isinstance(behaviour, Status):
                         server._status(self, behaviour)
