@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from core.playground import sync
-from core.playground.state import Endpoint, Message, PlaygroundState, RunOutput, Turn, default_state
+from core.playground.state import (
+    DEFAULT_QUESTION,
+    Endpoint,
+    Message,
+    PlaygroundState,
+    RunOutput,
+    Turn,
+    default_state,
+)
 
 
 def three_cards() -> PlaygroundState:
@@ -51,7 +59,7 @@ def test_switch_on_copies_part_from_source_and_off_keeps_values() -> None:
     state = sync.set_sync(state, "params", True, source_card_id=b)
     assert all(card.invocation_parameters == {"temperature": 1.5} for card in state.cards)
     # variables were not synced: each card kept its own
-    assert [card.variables["question"] for card in state.cards] == ["", "B", ""]
+    assert [card.variables["question"] for card in state.cards] == [DEFAULT_QUESTION, "B", DEFAULT_QUESTION]
     state = sync.set_sync(state, "params", False)
     assert all(card.invocation_parameters == {"temperature": 1.5} for card in state.cards)
     state = sync.apply_edit(state, c, invocation_parameters={"temperature": 0.1})

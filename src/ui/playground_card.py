@@ -164,6 +164,10 @@ def render_card(card: Card, index: int, n_cards: int, model_options: list[str], 
         if card.replay is not None:
             output.replay_report(card)
         output.conversation(card, running, placeholders)
+        # Fields may sit in a tab that is not open: repeat their errors where the output goes.
+        setup = [msg for field, msg in errors.items() if field not in ("run", "chat_input")]
+        if setup:
+            st.error("**Not sent.** " + " · ".join(setup), icon="🚫")
         _error(errors, "chat_input")
         _error(errors, "run")
         _run_bar(card, running)
@@ -235,7 +239,7 @@ def _template(card: Card, errors: dict[str, str]) -> None:
         return
     for i, msg in enumerate(card.messages):
         _message_row(card, i, msg, len(card.messages))
-    st.button("＋ Message", key=wkey(cid, "add_msg"), on_click=_on_message_op, args=(cid, "add"))
+    st.button("+ Message", key=wkey(cid, "add_msg"), on_click=_on_message_op, args=(cid, "add"))
     _error(errors, "messages")
 
 

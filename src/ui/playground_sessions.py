@@ -80,7 +80,7 @@ def sidebar() -> None:
                            key="playground_export_json", width="stretch")
         st.file_uploader("Import a session file", type=["yaml", "yml", "json"], key="playground_import",
                          on_change=_on_import)
-        st.button("＋ New session", key="playground_new_session", on_click=_on_new, width="stretch")
+        st.button("+ New session", key="playground_new_session", on_click=_on_new, width="stretch")
         saved = sessions.list_sessions(deps.db(), deps.workspace_id(), limit=30)
         if saved:
             st.caption("Recent sessions")

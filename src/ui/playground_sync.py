@@ -49,7 +49,7 @@ def toolbar(running: set[str]) -> None:
     ps.init_widget("playground_repeat", state.repetitions)
     c_rep.number_input("Repeat each run", min_value=1, max_value=20, step=1, key="playground_repeat",
                        on_change=_on_repeat, help="Run each card N times to see the spread")
-    c_add.button("＋ Add card", key="playground_add", width="stretch", on_click=_on_add,
+    c_add.button("+ Add card", key="playground_add", width="stretch", on_click=_on_add,
                  disabled=len(state.cards) >= sync.MAX_CARDS)
     if c_replay.button("⏪ Replay a span", key="playground_replay", width="stretch",
                        help="Paste an LLM span (OpenInference, Phoenix or OTLP JSON) to open it in a card"):

@@ -30,6 +30,7 @@ STANDARD_PARAMS = (
 DEFAULT_MAX_TOKENS = 256
 DEFAULT_SYSTEM = "You are a helpful assistant."
 DEFAULT_USER = "{question}"
+DEFAULT_QUESTION = "What makes a prompt clear? Answer in one sentence."
 
 
 def new_card_id() -> str:
@@ -249,7 +250,8 @@ class PlaygroundState(_Strict):
 
 def default_card(model: str) -> Card:
     """A fresh chat card on ``model`` with a small system + user template."""
-    return Card(model=model, variables={"question": ""})
+    # A filled-in sample value, so Run works on a fresh card without typing anything.
+    return Card(model=model, variables={"question": DEFAULT_QUESTION})
 
 
 def default_state(model: str) -> PlaygroundState:

@@ -1,0 +1,113 @@
+"""The Playground in headless Chromium on the embedded model: cards, sync, streaming, 👍, reload."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.browser.conftest import assert_no_exception, rerun, screenshot, wait_for_app
+
+pytestmark = pytest.mark.browser
+
+METRICS = 'text=/⏱ .* · TTFT/'
+
+
+def cards(page):  # type: ignore[no-untyped-def]
+    return page.locator('[class*="st-key-playground_card_"]')
+
+
+def set_max_tokens(page, card, value: int) -> None:  # type: ignore[no-untyped-def]
+    card.get_by_role("tab", name="Parameters").click()  # tabs switch in the browser, no rerun
+    box = card.get_by_label("max_tokens")
+    box.fill(str(value))
+    rerun(page, lambda: box.press("Enter"))
+
+
+def wait_metrics(page, n: int, timeout_s: float = 120) -> None:  # type: ignore[no-untyped-def]
+    page.locator(METRICS).nth(n - 1).wait_for(timeout=timeout_s * 1000)
+    wait_for_app(page)
+
+
+def test_two_cards_sync_input_stream_feedback_and_reload(page, app_url: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(app_url)
+    wait_for_app(page)
+    page.wait_for_selector("h1:has-text('Playground')")
+    assert cards(page).count() == 1
+    set_max_tokens(page, cards(page).first, 24)
+    rerun(page, lambda: page.get_by_text("Parameters", exact=True).first.click())  # sync switch
+    rerun(page, lambda: page.get_by_role("button", name="+ Add card").click())
+    assert cards(page).count() == 2
+    rerun(page, lambda: page.get_by_text("Sync input", exact=True).click())
+    chat = cards(page).first.locator('[data-testid="stChatInputTextArea"]')
+    chat.fill("Name one colour.")
+    chat.press("Enter")
+    # Watch the cards stream: partial text with the cursor appears before the metrics.
+    lengths: list[int] = []
+    deadline = time.monotonic() + 120
+    while page.locator(METRICS).count() < 2 and time.monotonic() < deadline:
+        live = page.locator("text=/▌/")
+        if live.count():
+            try:
+                lengths.append(len(live.first.inner_text(timeout=1000)))
+            except Exception:  # the element was redrawn between count and read
+                pass
+        page.wait_for_timeout(50)  # sampling interval of the DOM, not a wait-for
+    wait_metrics(page, 2)
+    assert len(set(lengths)) >= 2, f"no streaming seen: {lengths}"
+    assert_no_exception(page)
+    for i in range(2):
+        assert cards(page).nth(i).get_by_text("Name one colour.").count() == 1  # the synced message
+        assert cards(page).nth(i).locator(METRICS).count() == 1
+    # Run all: every card runs its template from the start, all finish with metrics.
+    page.get_by_role("button", name="▶ Run all").click()
+    page.wait_for_function("() => document.querySelectorAll('[class*=\"st-key-playground_card_\"]').length == 2")
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (
+        page.locator(METRICS).count() == 2 and page.get_by_text("Name one colour.").count() == 0
+    ):
+        page.wait_for_timeout(100)  # polling the DOM with a deadline
+    wait_for_app(page)
+    assert page.get_by_text("Name one colour.").count() == 0 and page.locator(METRICS).count() == 2
+    # 👍 on the first card's output
+    thumbs_up = cards(page).first.locator('[data-testid="stFeedback"] button').first
+    rerun(page, lambda: thumbs_up.click())
+    assert_no_exception(page)
+    page.set_viewport_size({"width": 1600, "height": 2400})
+    screenshot(page, "playground-two-cards-after-run")
+    url = page.url
+    assert "session=" in url
+    page.reload()
+    wait_for_app(page)
+    page.wait_for_selector("h1:has-text('Playground')")
+    assert cards(page).count() == 2
+    assert page.locator(METRICS).count() == 2
+    assert page.get_by_role("checkbox", name="Sync input").is_checked() if page.get_by_role(
+        "checkbox", name="Sync input").count() else True
+    assert_no_exception(page)
+
+
+def test_three_cards_after_run_screenshot(page, app_url: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(app_url)
+    wait_for_app(page)
+    rerun(page, lambda: page.get_by_role("button", name="+ New session").click())
+    set_max_tokens(page, cards(page).first, 24)
+    rerun(page, lambda: page.get_by_text("Parameters", exact=True).first.click())
+    for _ in range(2):
+        rerun(page, lambda: page.get_by_role("button", name="+ Add card").click())
+    assert cards(page).count() == 3
+    third = cards(page).nth(2)
+    third.get_by_role("tab", name="Tools & output").click()
+    tools = third.get_by_label("Tools (JSON list)")
+    tools.fill('[{"name": "f",\n "parameters": {]')
+    rerun(page, lambda: tools.press("Control+Enter"))
+    third.get_by_role("tab", name="Template").click()
+    page.get_by_role("button", name="▶ Run all").click()
+    wait_metrics(page, 2)
+    assert cards(page).nth(2).get_by_text("Not sent. Tools JSON: line 2 column").is_visible()
+    assert_no_exception(page)
+    # Streamlit scrolls inside its own container: a tall viewport shows the whole page.
+    page.set_viewport_size({"width": 1600, "height": 2400})
+    wait_for_app(page)
+    shot = screenshot(page, "playground-three-cards")
+    assert shot.stat().st_size > 50_000
