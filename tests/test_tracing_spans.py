@@ -346,3 +346,17 @@ def test_odd_requests_are_still_recorded(recorded: Recorded) -> None:
     broken.context = None  # type: ignore[assignment]
     mem, stored, run = recorded.call(broken, ModelResult(text="y"))
     assert stored["attributes"]["llm.model_name"] == "m" and run["output_text"] == "y"
+
+
+def test_abandoned_handle_is_recorded_as_cancelled(recorded: Recorded) -> None:
+    import gc
+
+    handle = recorded.rec.start(ModelRequest(model="m"))
+    run_id, span_id = handle.run_id, handle.span_id
+    del handle
+    gc.collect()
+    assert recorded.rec.flush(10)
+    run = get_run(recorded.db, run_id)
+    assert run is not None and run["status"] == "cancelled" and run["finish_reason"] == "abandoned"
+    stored = get_span(recorded.db, span_id)
+    assert stored is not None and stored["attributes"]["workbench.status"] == "cancelled"

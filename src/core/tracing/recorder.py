@@ -136,6 +136,14 @@ class RecordingHandle:
             except Exception:
                 log.exception("could not end span %s", self.span_id)
 
+    def __del__(self) -> None:
+        # A caller that drops the handle (a generator closed early) still leaves a record.
+        try:
+            if not getattr(self, "_finished", True):
+                self.finish(ModelResult(status="cancelled", finish_reason="abandoned"))
+        except Exception:  # at interpreter exit module globals may already be gone
+            pass
+
     def _finish(self, result: ModelResult) -> None:
         elapsed_ms = (time.monotonic() - self._t0) * 1000
         latency = result.latency_ms if result.latency_ms is not None else elapsed_ms

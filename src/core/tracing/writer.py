@@ -105,7 +105,9 @@ class BackgroundWriter:
         with self._cond:
             if self._stopping or len(self._pending) >= self.max_queue:
                 self.stats.dropped += 1
-                log.warning("trace writer queue full or closed: dropped one %s", item.kind)
+                if self.stats.dropped % 1000 == 1:  # once per burst, not once per item
+                    log.warning("trace writer queue full or closed: %d items dropped so far",
+                                self.stats.dropped)
                 return
             item.seq = self._last_seq = next(self._seq)
             self._pending.append(item)
