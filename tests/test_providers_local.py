@@ -167,3 +167,27 @@ def test_aliases_reach_the_same_model() -> None:
     r = invoke(ModelRequest(model="local/smollm2", messages=[{"role": "user", "content": "Hi"}],
                             invocation_parameters={"max_tokens": 3}), record=False)
     assert r.status == "ok" and get_local_model().loaded
+
+
+def test_registered_with_litellm_for_direct_litellm_callers() -> None:
+    from core.providers.local import register_local_provider
+    from core.providers.runtime import litellm_module
+
+    register_local_provider()
+    litellm = litellm_module()
+    kwargs = {"model": DEFAULT_MODEL, "messages": [{"role": "user", "content": "Hi"}],
+              "max_tokens": 5, "seed": 1, "temperature": 0}
+    whole = litellm.completion(**kwargs)
+    assert whole.choices[0].message.content and whole.usage.completion_tokens == 5
+    pieces = [c.choices[0].delta.content or "" for c in
+              litellm.completion(**kwargs, stream=True) if c.choices]
+    assert "".join(pieces) == whole.choices[0].message.content
+
+    async def main() -> tuple[str, str]:
+        a = await litellm.acompletion(**kwargs)
+        parts = [c.choices[0].delta.content or "" async for c in
+                 await litellm.acompletion(**kwargs, stream=True) if c.choices]
+        return a.choices[0].message.content, "".join(parts)
+
+    a_whole, a_streamed = asyncio.run(main())
+    assert a_whole == a_streamed == whole.choices[0].message.content

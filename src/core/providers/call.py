@@ -115,6 +115,8 @@ class CallState:
 
     def feed(self, chunk: Any) -> list[StreamEvent]:
         """Events in one provider chunk (text, tool-call pieces); notes usage and finish."""
+        if isinstance(chunk, dict):
+            return self._feed_generic(chunk)
         events: list[StreamEvent] = []
         usage = usage_from_chunk(getattr(chunk, "usage", None))
         if usage is not None:
@@ -137,6 +139,23 @@ class CallState:
             self.output_started = True
             self.handle.first_token()
         return events
+
+    def _feed_generic(self, chunk: dict[str, Any]) -> list[StreamEvent]:
+        """A litellm ``GenericStreamingChunk`` dict (the embedded model's own format)."""
+        usage = usage_from_chunk(chunk.get("usage"))
+        if usage is not None:
+            self.usage = usage
+        if chunk.get("finish_reason"):
+            self.finish_reason = str(chunk["finish_reason"])
+        text = chunk.get("text")
+        if not text:
+            return []
+        self.text_parts.append(text)
+        if self.t_first is None:
+            self.t_first = time.perf_counter()
+            self.output_started = True
+            self.handle.first_token()
+        return [TextDelta(text)]
 
     def _tool_piece(self, tc: Any) -> ToolCallDelta:
         index = getattr(tc, "index", None)

@@ -281,7 +281,7 @@ def get_local_model() -> LocalModel:
     return _model
 
 
-def _iterate_in_thread(make: Callable[[], Iterator[Any]]) -> AsyncIterator[Any]:
+def iterate_in_thread(make: Callable[[], Iterator[Any]]) -> AsyncIterator[Any]:
     """Run a blocking generator in a worker thread and yield its items on the event loop."""
 
     async def agen() -> AsyncIterator[Any]:
@@ -360,7 +360,7 @@ def _litellm_handler() -> Any:
                              litellm_params: dict[str, Any] | None = None,
                              **kw: Any) -> AsyncIterator[dict[str, Any]]:
             params = optional_params or {}
-            async for chunk in _iterate_in_thread(
+            async for chunk in iterate_in_thread(
                     lambda: self._stream(messages, params, litellm_params)):
                 yield chunk
 

@@ -1,9 +1,11 @@
 """Deciding, before any network, who serves a request and with which key and prices.
 
-Two ways out: OpenAI-compatible endpoints (a base URL) are called with the openai SDK
-directly — same wire protocol, and litellm's per-chunk wrapper cost more than our whole
-budget on a local server (see bench/README.md); every named provider (and the embedded
-model, a litellm custom provider) goes through litellm.
+Three ways out. Every named provider goes through litellm. OpenAI-compatible endpoints
+(a base URL) are called with the openai SDK directly: same wire protocol, and litellm's
+per-call and per-chunk work cost more than our whole overhead budget against a local
+server (see bench/README.md). The embedded model is called in-process directly for the
+same reason; it is also registered with litellm (``local/…``) for code that calls
+litellm itself.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from core.providers.types import ModelRequest, Operation
 OPENAI_COMPATIBLE = "openai"  # provider recorded for custom OpenAI-compatible endpoints
 NO_KEY = "not-needed"  # sent to keyless endpoints: never fall back to OPENAI_API_KEY
 
-RouteKind = Literal["openai_compatible", "litellm"]
+RouteKind = Literal["openai_compatible", "litellm", "local"]
 
 
 @dataclass
@@ -142,9 +144,9 @@ def resolve_route(request: ModelRequest, *, session_keys: Mapping[str, str] | No
             raise UnknownModelError(f"The embedded model is {local.DEFAULT_MODEL}; "
                                     f"{model!r} is not available locally.", model=model,
                                     provider=local.LOCAL_PROVIDER)
-        local.check_params(request.invocation_parameters, tools=request.tools)
-        local.register_local_provider()
-        return Route("litellm", local.LOCAL_PROVIDER, local.DEFAULT_MODEL, api_key=None,
+        local.check_params({**request.invocation_parameters,
+                            "response_format": request.response_format}, tools=request.tools)
+        return Route("local", local.LOCAL_PROVIDER, local.DEFAULT_MODEL, api_key=None,
                      key_source="none", prices={"input_cost_per_token": 0.0,
                                                 "output_cost_per_token": 0.0},
                      cost_model=local.DEFAULT_MODEL, response_format=request.response_format)

@@ -144,8 +144,21 @@ def litellm_kwargs(route: Route, request: ModelRequest, timeout: float) -> dict[
     return kwargs
 
 
+def _local_generator(route: Route, request: ModelRequest) -> Any:
+    from core.providers.local import get_local_model
+
+    params = dict(request.invocation_parameters)
+    if route.response_format:
+        params["response_format"] = route.response_format
+    if request.operation == Operation.CHAT:
+        return get_local_model().generate(messages=request.messages, params=params)
+    return get_local_model().generate(prompt=request.prompt or "", params=params)
+
+
 def open_sync(route: Route, request: ModelRequest, timeout: float) -> Any:
     """Start the call; returns an iterable of chunks with a ``close()``."""
+    if route.kind == "local":
+        return _local_generator(route, request)
     if route.kind == "openai_compatible":
         client = sync_client(route, timeout)
         kwargs = openai_kwargs(route, request)
@@ -161,6 +174,10 @@ def open_sync(route: Route, request: ModelRequest, timeout: float) -> Any:
 
 async def open_async(route: Route, request: ModelRequest, timeout: float) -> Any:
     """Start the call on the running loop; returns an async iterable of chunks."""
+    if route.kind == "local":
+        from core.providers.local import iterate_in_thread
+
+        return iterate_in_thread(lambda: _local_generator(route, request))
     if route.kind == "openai_compatible":
         client = async_client(route, timeout)
         kwargs = openai_kwargs(route, request)
