@@ -13,20 +13,18 @@ from ui import playground_state as ps
 CARDS_PER_ROW = 4
 
 
+@st.cache_data(ttl=300, show_spinner=False)
+def _catalog_ids() -> list[str]:
+    from core.providers import catalog
+
+    # Only models that can chat or complete text belong in a playground card.
+    return [m.id for m in catalog.list_models() if m.mode in ("chat", "completion")]
+
+
 def model_options() -> list[str]:
     """Models offered in the model picker: the catalog's, the default first."""
     default = ps.default_model()
-    names: list[str] = []
-    try:
-        from core.providers import catalog
-
-        lister = getattr(catalog, "model_names", None) or getattr(catalog, "list_models", None)
-        if lister is not None:
-            for item in lister():
-                names.append(item if isinstance(item, str) else str(getattr(item, "id", item)))
-    except ImportError:
-        pass
-    return [default, *[n for n in dict.fromkeys(names) if n != default]]
+    return [default, *[n for n in dict.fromkeys(_catalog_ids()) if n != default]]
 
 
 def render() -> None:
