@@ -144,3 +144,13 @@ def test_settings_page_reports_a_broken_secrets_file(secrets_file: Path) -> None
     at.run()
     assert not at.exception
     assert any("secrets.toml can't be read" in e.value for e in at.error)
+
+
+def test_resolve_api_key_for_a_model(secrets_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-env-000000000")
+    assert credentials.resolve_api_key("anthropic/claude-3-5-haiku-latest") == "sk-ant-env-000000000"
+    assert credentials.resolve_api_key("gpt-4o", session_keys={"openai": "sk-typed"}) == "sk-typed"
+    assert credentials.resolve_api_key("local/smollm2-135m-instruct") is None
+    assert credentials.resolve_api_key("no-such-model-zzz") is None
+    secrets_file.write_text("broken = [")
+    assert credentials.resolve_api_key("anthropic/x") == "sk-ant-env-000000000"

@@ -335,3 +335,48 @@ def test_secret_key_never_leaks(fault_server: FaultServer, database: Database,
         for candidate in (path, Path(f"{path}-wal")):
             if candidate.exists():
                 assert b"SECRET123456" not in candidate.read_bytes()
+
+
+# --- the litellm route (a named provider at a given URL) against the same server ----------
+
+def via_litellm(server: FaultServer, **kw: object) -> ModelRequest:
+    return ModelRequest(model="hosted_vllm/fault-model", base_url=server.base_url,
+                        messages=[{"role": "user", "content": "Hi"}], **kw)  # type: ignore[arg-type]
+
+
+def test_litellm_route_streams_with_usage(fault_server: FaultServer) -> None:
+    fault_server.enqueue(Stream(["lite", "llm"], usage={"prompt_tokens": 4, "completion_tokens": 2,
+                                                      "total_tokens": 6}))
+    s = stream(via_litellm(fault_server, invocation_parameters={"temperature": 0.1}), record=False)
+    texts = [e.text for e in s if isinstance(e, TextDelta)]
+    r = s.result
+    assert texts == ["lite", "llm"] and r.status == "ok" and r.provider == "hosted_vllm"
+    assert (r.usage.prompt_tokens, r.usage.completion_tokens, r.usage.estimated) == (4, 2, False)
+    assert fault_server.posts()[0].body["temperature"] == 0.1
+
+
+def test_litellm_route_maps_errors_and_honours_retry_after(fault_server: FaultServer) -> None:
+    fault_server.enqueue(Status(401, f"bad key {FAKE_KEY}"))
+    r = invoke(via_litellm(fault_server, api_key=FAKE_KEY), retry=FAST, record=False)
+    assert isinstance(r.error, AuthenticationError) and r.attempts == 1
+    assert FAKE_KEY not in str(r.error)
+    fault_server.reset()
+    fault_server.enqueue(Status(429, headers={"Retry-After": "1"}), Stream(["ok"]))
+    r = invoke(via_litellm(fault_server), retry=FAST, record=False)
+    posts = fault_server.posts()
+    assert r.status == "ok" and r.attempts == 2 and posts[1].at - posts[0].at >= 1.0
+    fault_server.reset()
+    fault_server.enqueue(Drop(["half "]))
+    r = invoke(via_litellm(fault_server), retry=FAST, record=False)
+    assert r.status == "error" and r.text == "half " and r.attempts == 1
+
+
+def test_litellm_route_never_logs_the_key(fault_server: FaultServer,
+                                          caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    for name in ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy", "litellm", "openai", "httpx"):
+        logging.getLogger(name).setLevel(logging.DEBUG)
+    fault_server.enqueue(Status(500, f"echo {FAKE_KEY}"), Stream(["fine"]))
+    r = invoke(via_litellm(fault_server, api_key=FAKE_KEY), retry=FAST, record=False)
+    assert r.status == "ok"
+    assert FAKE_KEY not in caplog.text and "SECRET123456" not in caplog.text

@@ -169,6 +169,30 @@ def resolve_key(provider: str, *, session_keys: Mapping[str, str] | None = None,
     return ResolvedKey(provider, None, "none", None)
 
 
+def provider_of(model: str) -> str | None:
+    """The provider a model id belongs to (``openai/gpt-4o`` → ``openai``), if known."""
+    prefix = model.split("/", 1)[0].lower() if "/" in model else ""
+    if prefix in PROVIDER_KEY_ENV or prefix in KEYLESS_PROVIDERS or prefix in CLOUD_CREDENTIAL_ENV:
+        return prefix
+    try:
+        from core.providers.runtime import litellm_module
+
+        return str(litellm_module().get_llm_provider(model=model)[1])
+    except Exception:  # no provider knows it
+        return None
+
+
+def resolve_api_key(model: str, *, session_keys: Mapping[str, str] | None = None) -> str | None:
+    """The key a call to ``model`` would use (session, secrets.toml, env), or None."""
+    provider = provider_of(model)
+    if provider is None or not needs_key(provider):
+        return None
+    try:
+        return resolve_key(provider, session_keys=session_keys).key
+    except CredentialsError:  # a broken secrets file must not hide session/env keys
+        return resolve_key(provider, session_keys=session_keys, secrets={}).key
+
+
 def resolve_named(name: str, *, session_keys: Mapping[str, str] | None = None,
                   secrets: Mapping[str, Any] | None = None, secrets_path: Path | None = None,
                   environ: Mapping[str, str] | None = None) -> ResolvedKey:

@@ -28,6 +28,7 @@ from core.providers.invoke import (
     astream,
     invoke,
     stream,
+    warm_up,
 )
 from core.providers.local import DEFAULT_MODEL
 from core.providers.retry import NO_RETRY, RetryPolicy
@@ -74,4 +75,5 @@ __all__ = [
     "astream",
     "invoke",
     "stream",
+    "warm_up",
 ]

@@ -57,14 +57,16 @@ def retry_after_seconds(headers: Any) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-def _headers_of(exc: BaseException) -> Any:
-    for attr in ("response", "litellm_response_headers"):
+def _retry_after_of(exc: BaseException) -> float | None:
+    # litellm keeps the provider's headers in litellm_response_headers; its .response is
+    # often a synthesized one without them. The openai SDK has them on .response.
+    for attr in ("litellm_response_headers", "response"):
         obj = getattr(exc, attr, None)
-        if obj is None:
-            continue
-        headers = getattr(obj, "headers", obj)
+        headers = getattr(obj, "headers", obj) if obj is not None else None
         if headers is not None and hasattr(headers, "get"):
-            return headers
+            wait = retry_after_seconds(headers)
+            if wait is not None:
+                return wait
     return None
 
 
@@ -141,7 +143,7 @@ def to_provider_error(exc: BaseException, *, provider: str | None, model: str | 
             f"{where} rejected the credentials (HTTP {status or 401}): {detail}. "
             "Check the key in Settings.", **kw)
     if isinstance(exc, openai.RateLimitError) or status == 429:
-        wait = retry_after_seconds(_headers_of(exc))
+        wait = _retry_after_of(exc)
         hint = f" Retry after {wait:g}s." if wait is not None else ""
         return RateLimitError(f"{where} is rate limiting (HTTP 429): {detail}.{hint}",
                               retry_after=wait, **kw)

@@ -113,6 +113,10 @@ class InvocationStream:
         """Stop iterating now (recorded as cancelled if still running)."""
         self._cancel.set()
         self._events.close()
+        if self._state.result is None:  # never started: nothing was sent, nothing recorded
+            self._state.record = False
+            self._state.begin_attempt()
+            self._state.end_attempt(None, cancelled=True)
 
     def _run(self) -> Generator[StreamEvent, None, None]:
         state = self._state
@@ -311,6 +315,22 @@ class AsyncInvocationStream:
 async def _shielded_close(raw: Any) -> None:
     with contextlib.suppress(BaseException):  # closing during shutdown: nothing more to do
         await asyncio.shield(close_async(raw))
+
+
+def warm_up(*, local_model: bool = True) -> None:
+    """Pay first-call costs now (litellm import, SDK import, embedded model load); no network.
+
+    Meant for a background thread at app start: the first real call is then as fast as
+    the others.
+    """
+    import openai  # noqa: F401  (import cost only)
+
+    from core.providers.local import get_local_model
+    from core.providers.runtime import litellm_module
+
+    litellm_module()
+    if local_model:
+        get_local_model().load()
 
 
 def stream(request: ModelRequest, *, retry: RetryPolicy | None = None, record: bool = True,

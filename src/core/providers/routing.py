@@ -117,6 +117,9 @@ def resolve_route(request: ModelRequest, *, session_keys: Mapping[str, str] | No
                               status_code=400)
 
     base_url = request.base_url or (getattr(endpoint, "base_url", None) if endpoint else None)
+    if base_url and endpoint is None and _names_litellm_provider(model, request.provider):
+        # e.g. azure/…, ollama/…, hosted_vllm/… with their server's URL: litellm speaks it.
+        return _litellm_route(request, model, session_keys, api_base=check_base_url(base_url))
     if base_url:
         base_url = check_base_url(base_url)
         key = request.api_key
@@ -151,13 +154,31 @@ def resolve_route(request: ModelRequest, *, session_keys: Mapping[str, str] | No
                                                 "output_cost_per_token": 0.0},
                      cost_model=local.DEFAULT_MODEL, response_format=request.response_format)
 
+    return _litellm_route(request, model, session_keys)
+
+
+_OPENAI_NAMES = frozenset({None, "", "openai", "openai_compatible", "custom", "endpoint"})
+
+
+def _names_litellm_provider(model: str, provider: str | None) -> bool:
+    """Whether the request names a litellm provider other than plain OpenAI-compatible."""
+    if provider not in _OPENAI_NAMES:
+        return True
+    prefix = model.split("/", 1)[0] if "/" in model else ""
+    if not prefix or prefix == "openai":
+        return False
+    return prefix in set(litellm_module().provider_list)
+
+
+def _litellm_route(request: ModelRequest, model: str, session_keys: Mapping[str, str] | None,
+                   api_base: str | None = None) -> Route:
     provider, wire_model = _known_provider(model, request.provider)
     key = request.api_key
     source = "request" if key else "none"
     if not key and credentials.needs_key(provider):
         found = credentials.resolve_key(provider, session_keys=session_keys)
         key, source = found.key, found.source
-        if not key and provider in credentials.PROVIDER_KEY_ENV:
+        if not key and provider in credentials.PROVIDER_KEY_ENV and not api_base:
             names = " or ".join(credentials.key_env_vars(provider))
             raise AuthenticationError(
                 f"No API key for {provider}: set {names} in the environment or in "
@@ -169,5 +190,5 @@ def resolve_route(request: ModelRequest, *, session_keys: Mapping[str, str] | No
     cost_model = wire_model if wire_model in litellm.model_cost else (
         wire_model.split("/", 1)[1] if "/" in wire_model and wire_model.split("/", 1)[1]
         in litellm.model_cost else None)
-    return Route("litellm", provider, wire_model, api_key=key, key_source=source,
-                 cost_model=cost_model, response_format=request.response_format)
+    return Route("litellm", provider, wire_model, api_base=api_base, api_key=key,
+                 key_source=source, cost_model=cost_model, response_format=request.response_format)
