@@ -99,7 +99,7 @@ def list_tokens(
     db: Database, workspace_id: int, *, include_revoked: bool = True
 ) -> list[TokenInfo]:
     """Tokens of the workspace, newest first."""
-    with db.session() as s:
+    with db.read_session() as s:
         query = (
             select(ApiToken)
             .where(ApiToken.workspace_id == workspace_id)
@@ -135,7 +135,7 @@ def verify_token(db: Database, plaintext: str | None) -> TokenInfo | None:
     if not plaintext or not plaintext.startswith(TOKEN_PREFIX) or len(plaintext) > 200:
         return None
     digest = hash_token(plaintext)
-    with db.session() as s:
+    with db.read_session() as s:
         row = s.scalar(select(ApiToken).where(ApiToken.token_hash == digest))
         # The lookup matched on the hash already; compare again in constant time so the
         # decision never depends on a short-circuiting string comparison.

@@ -83,7 +83,7 @@ def render_browser() -> PromptSummary | None:
 
 
 def _new_prompt_form(paths: list[str]) -> None:
-    with st.expander("➕ New prompt", expanded=False):
+    with st.expander("➕ New prompt", expanded=False, key="prompts_new_prompt_exp"):
         name = st.text_input("Name", key="prompts_new_name", placeholder="e.g. support-reply")
         folder = st.selectbox("Folder", [TOP, *paths], key="prompts_new_folder")
         c = st.columns(2)
@@ -99,13 +99,14 @@ def _new_prompt_form(paths: list[str]) -> None:
                 st.error(exc.message)
                 return
             state.drop_draft(created.name)
+            st.session_state.pop("prompts_new_name", None)  # an empty form for the next one
             open_prompt(created.name, template_type=ttype, template_format=fmt)
             st.session_state["prompts_flash"] = f"Created {created.name}: write the template and save v1."
             st.rerun()
 
 
 def _new_folder_form() -> None:
-    with st.expander("📁 New folder", expanded=False):
+    with st.expander("📁 New folder", expanded=False, key="prompts_new_folder_exp"):
         path = st.text_input("Folder path", key="prompts_newfolder_path", placeholder="e.g. support/en",
                              help="Use / to nest folders; missing parents are created")
         if st.button("Create folder", key="prompts_newfolder_create"):

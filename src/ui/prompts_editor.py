@@ -111,7 +111,7 @@ def _messages(draft: dict[str, Any], db: Any, ws: int, fmt: str) -> None:
 
 def _model_config(draft: dict[str, Any]) -> None:
     rev, llm = draft["rev"], draft["llm"]
-    with st.expander("Model configuration", expanded=bool(llm.get("model"))):
+    with st.expander("Model configuration", expanded=bool(llm.get("model")), key=f"prompts_ed_cfg_exp_{rev}"):
         c = st.columns(2)
         llm["model"] = c[0].text_input("Model", value=llm.get("model", ""), key=f"prompts_ed_model_{rev}",
                                        placeholder="e.g. gpt-4o-mini, local/smollm2")

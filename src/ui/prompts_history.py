@@ -40,11 +40,12 @@ def render_history(prompt: PromptSummary) -> None:
     )
     st.dataframe(table, hide_index=True, width="stretch", key="prompts_hist_table")
     by_number = {v.version: v for v in versions}
+    # Pickers are keyed by the newest version so a new save resets them to "newest".
     numbers = [v.version for v in versions]
 
     st.subheader("Version", divider="gray")
     chosen = st.selectbox("Show version", numbers, format_func=lambda n: f"v{n} — {by_number[n].note or '(no note)'}",
-                          key=f"prompts_hist_pick_{prompt.id}")
+                          key=f"prompts_hist_pick_{prompt.id}_{numbers[0]}")
     _version_detail(prompt, by_number[chosen], latest=numbers[0])
 
     st.subheader("Compare versions", divider="gray")
@@ -53,9 +54,9 @@ def render_history(prompt: PromptSummary) -> None:
         return
     c = st.columns(2)
     left = c[0].selectbox("From", numbers, index=len(numbers) - 1, format_func=lambda n: f"v{n}",
-                          key=f"prompts_diff_left_{prompt.id}")
+                          key=f"prompts_diff_left_{prompt.id}_{numbers[0]}")
     right = c[1].selectbox("To", numbers, index=0, format_func=lambda n: f"v{n}",
-                           key=f"prompts_diff_right_{prompt.id}")
+                           key=f"prompts_diff_right_{prompt.id}_{numbers[0]}")
     render_diff(diff_versions(by_number[left], by_number[right], expand=lambda t: expand_with_db(db, ws, t)))
 
 
@@ -70,7 +71,7 @@ def _version_detail(prompt: PromptSummary, v: PromptVersionInfo, latest: int) ->
             st.markdown(f"**{m.get('role')}**")
             st.code(m.get("content") or "", language=None, wrap_lines=True)
     if v.llm_config:
-        with st.expander("Model configuration"):
+        with st.expander("Model configuration", key=f"prompts_hist_cfg_exp_{prompt.id}_{v.version}"):
             st.json(v.llm_config)
     c = st.columns(3)
     if c[0].button("✏️ Open in editor", key=f"prompts_hist_edit_{prompt.id}_{v.version}",
@@ -121,10 +122,12 @@ def diff_table_html(diff: VersionDiff) -> str:
             "</tr>"
         )
     return (
-        "<style>.pwdiff{border-collapse:collapse;width:100%;font-family:monospace;font-size:13px}"
+        "<style>.pwdiff{border-collapse:collapse;width:100%;table-layout:fixed;"
+        "font-family:monospace;font-size:13px}"
         ".pwdiff td{padding:2px 6px;vertical-align:top;white-space:pre-wrap;border-bottom:1px solid #eee}"
         ".pwdiff td.n{color:#888;width:2.5em;text-align:right}</style>"
-        f"<table class='pwdiff'><tr><th></th><th>v{diff.left.version}</th><th></th>"
+        "<table class='pwdiff'><colgroup><col style='width:3em'><col><col style='width:3em'><col>"
+        f"</colgroup><tr><th></th><th>v{diff.left.version}</th><th></th>"
         f"<th>v{diff.right.version}</th></tr>{''.join(rows)}</table>"
     )
 
@@ -135,7 +138,7 @@ def render_diff(diff: VersionDiff) -> None:
         st.success(f"v{diff.left.version} and v{diff.right.version} are identical.")
     st.markdown("**Template**")
     st.html(diff_table_html(diff))
-    with st.expander("Unified diff"):
+    with st.expander("Unified diff", key="prompts_diff_unified_exp"):
         st.code(diff.unified or "(no template changes)", language="diff")
     st.markdown("**Configuration**")
     if diff.fields:

@@ -20,10 +20,12 @@ TABS = ["✏️ Editor", "🕘 History & diff", "🏷️ Labels", "⚙️ Settin
 def render_prompts_page() -> None:
     """The whole page."""
     st.title("Prompts")
+    # Always one slot for the message, so elements below keep their place (and expanders
+    # their open state) whether or not there is a message.
+    slot = st.container(key="prompts_flash_slot")
     flash = st.session_state.pop("prompts_flash", None)
     if flash:
-        st.toast(flash, icon="✅")
-        st.success(flash)
+        slot.success(flash)
     mode = st.segmented_control("View", ["Prompts", "Snippets"], default="Prompts", key="prompts_mode",
                                 label_visibility="collapsed")
     if mode == "Snippets":
@@ -49,7 +51,7 @@ def _prompt_view(prompt: PromptSummary) -> None:
                 f"{'v' + str(prompt.latest_version) if prompt.latest_version else 'no versions yet'} {labels}")
     if prompt.description:
         st.caption(prompt.description)
-    with st.expander("Use from code"):
+    with st.expander("Use from code", key=f"prompts_code_exp_{prompt.id}"):
         label = "production" if "production" in prompt.labels else None
         args = f'"{prompt.name}"' + (f', label="{label}"' if label else "")
         st.code(f"from core.client import get_prompt\n\nprompt = get_prompt({args})\n"

@@ -65,7 +65,7 @@ def render_settings(prompt: PromptSummary) -> None:
             archive_prompt(db, ws, prompt.name)
             st.session_state["prompts_flash"] = f"Archived {prompt.name}."
             st.rerun()
-        with st.expander("Delete permanently"):
+        with st.expander("Delete permanently", key=f"prompts_set_delete_exp_{prompt.id}"):
             st.warning("Deletes every version, label and comment. Archive instead to keep history.")
             sure = st.checkbox(f"Yes, delete {prompt.name}", key=f"prompts_set_delete_ok_{prompt.id}")
             if st.button("Delete", key=f"prompts_set_delete_{prompt.id}", disabled=not sure):

@@ -31,7 +31,7 @@ def render_snippets() -> None:
     with left:
         search = st.text_input("Search snippets", key="prompts_snip_search")
         snippets = list_snippets(db, ws, search=search or None)
-        with st.expander("➕ New snippet"):
+        with st.expander("➕ New snippet", key="prompts_snip_new_exp"):
             name = st.text_input("Name", key="prompts_snip_new_name", placeholder="e.g. tone-of-voice")
             desc = st.text_input("Description", key="prompts_snip_new_desc")
             body = st.text_area("Text", key="prompts_snip_new_body")
@@ -42,6 +42,8 @@ def render_snippets() -> None:
                     st.error(exc.message)
                 else:
                     st.session_state[SELECTED] = name.strip()
+                    for key in ("prompts_snip_new_name", "prompts_snip_new_desc", "prompts_snip_new_body"):
+                        st.session_state.pop(key, None)
                     st.rerun()
         for s in snippets:
             if st.button(f"🧩 {s.name} · v{s.latest_version}", key=f"prompts_snip_open_{s.id}",
@@ -86,7 +88,7 @@ def render_snippets() -> None:
             pinned = f" (pinned to {', '.join(f'v{p}' for p in u.pinned)})" if u.pinned else ""
             latest = " · newest version" if u.in_latest else " · older versions only"
             st.markdown(f"- {'📝' if u.kind == 'prompt' else '🧩'} **{u.name}** — {versions}{pinned}{latest}")
-        with st.expander("Versions"):
+        with st.expander("Versions", key=f"prompts_snip_versions_exp_{current.id}"):
             for v in list_snippet_versions(db, ws, current.name):
                 st.markdown(f"**v{v.version}** · {v.author or ''} · {v.created_at:%Y-%m-%d %H:%M} · {v.note}")
                 st.code(v.body, language=None, wrap_lines=True)

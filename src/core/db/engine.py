@@ -36,10 +36,16 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor.close()
 
 
+READ_ONLY_OPTION = "workbench_read_only"
+
+
 def _sqlite_begin_immediate(conn: Any) -> None:
     # Take the write lock at BEGIN so two writers queue on busy_timeout instead of
     # failing with "database is locked" when a read transaction upgrades to a write.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # Read-only sessions (Database.read_session) begin deferred: under WAL they never
+    # wait for, nor block, a writer, so concurrent readers (the REST API) don't queue.
+    read_only = conn.get_execution_options().get(READ_ONLY_OPTION)
+    conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def build_engine(url: str | None = None, **kwargs: Any) -> Engine:
@@ -91,6 +97,9 @@ class Database:
 
             upgrade(self.engine)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        self.read_sessionmaker = sessionmaker(
+            self.engine.execution_options(**{READ_ONLY_OPTION: True}), expire_on_commit=False
+        )
         self._defaults_lock = threading.Lock()
         self._default_workspace_id: int | None = None
 
@@ -114,6 +123,16 @@ class Database:
         except BaseException:
             session.rollback()
             raise
+        finally:
+            session.close()
+
+    @contextmanager
+    def read_session(self) -> Iterator[Session]:
+        """A session for reads only (no write lock on SQLite); never write through it."""
+        session = self.read_sessionmaker()
+        try:
+            yield session
+            session.rollback()  # nothing to commit: end the read transaction
         finally:
             session.close()
 

@@ -88,7 +88,7 @@ def check_draft(db: Database, workspace_id: int, template: Any, template_format:
         return out
 
     if template_references(template):
-        with db.session() as s:
+        with db.read_session() as s:
             expanded = run(SessionResolver(s, workspace_id))
     else:
         expanded = run(lambda name, version: "")  # never called: there are no includes

@@ -211,7 +211,7 @@ def prompt_document(
     """The file content (a plain dict) for one prompt."""
     from sqlalchemy import select
 
-    with db.session() as s:
+    with db.read_session() as s:
         prompt = registry.get_prompt_row(s, workspace_id, name)
         paths = folder_paths(s, workspace_id)
         rows = list(

@@ -98,7 +98,7 @@ def create_folder(db: Database, workspace_id: int, path: str) -> FolderInfo:
 
 def list_folders(db: Database, workspace_id: int) -> list[FolderInfo]:
     """Every folder with its path, sorted by path so parents come before children."""
-    with db.session() as s:
+    with db.read_session() as s:
         paths = folder_paths(s, workspace_id)
         rows = s.scalars(select(Folder).where(Folder.workspace_id == workspace_id))
         infos = [FolderInfo(f.id, f.name, f.parent_id, paths[f.id]) for f in rows]

@@ -232,7 +232,7 @@ def remove_label(
 
 def list_labels(db: Database, workspace_id: int, prompt_name: str) -> list[LabelInfo]:
     """The labels of a prompt and where each points."""
-    with db.session() as s:
+    with db.read_session() as s:
         return label_infos(s, get_prompt_row(s, workspace_id, prompt_name))
 
 
@@ -240,7 +240,7 @@ def label_history(
     db: Database, workspace_id: int, prompt_name: str, label: str | None = None
 ) -> list[LabelEventInfo]:
     """Label moves of a prompt (one label or all), newest first."""
-    with db.session() as s:
+    with db.read_session() as s:
         prompt = get_prompt_row(s, workspace_id, prompt_name)
         query = (
             select(PromptLabelEvent)

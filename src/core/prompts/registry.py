@@ -201,7 +201,7 @@ def _duplicate_message(session: Session, workspace_id: int, prompt: Prompt) -> s
 
 def get_prompt_summary(db: Database, workspace_id: int, name: str) -> PromptSummary:
     """The list row of one prompt."""
-    with db.session() as s:
+    with db.read_session() as s:
         return _summaries(s, workspace_id, [get_prompt_row(s, workspace_id, name)])[0]
 
 
@@ -280,7 +280,7 @@ def list_prompts(
     include_archived: bool = False,
 ) -> list[PromptSummary]:
     """Prompts by name, filtered by folder, tag and a search over name, tags, description and text."""
-    with db.session() as s:
+    with db.read_session() as s:
         query = select(Prompt).where(Prompt.workspace_id == workspace_id).order_by(Prompt.name)
         if not include_archived:
             query = query.where(Prompt.archived_at.is_(None))
@@ -346,7 +346,7 @@ def check_version_spec(
         raise ValidationError("template: a chat prompt's template must be a list of messages")
     if template_references(template):
         if resolver is None:
-            with db.session() as s:
+            with db.read_session() as s:
                 template = expand_template(template, SessionResolver(s, workspace_id))
         else:
             template = expand_template(template, resolver)
@@ -502,7 +502,7 @@ def get_version(
 
     if label is not None and version is not None:
         raise ValidationError("give a label or a version, not both")
-    with db.session() as s:
+    with db.read_session() as s:
         prompt = get_prompt_row(s, workspace_id, name)
         if version is not None:
             row = _version_row(s, prompt, int(version))
@@ -531,7 +531,7 @@ def _replace(info: PromptVersionInfo, **changes: Any) -> PromptVersionInfo:
 
 def list_versions(db: Database, workspace_id: int, name: str) -> list[PromptVersionInfo]:
     """Every version of a prompt, newest first, with the labels pointing at each."""
-    with db.session() as s:
+    with db.read_session() as s:
         prompt = get_prompt_row(s, workspace_id, name)
         labels = labels_by_version(s, prompt.id)
         rows = s.scalars(
@@ -594,7 +594,7 @@ def list_comments(
     db: Database, workspace_id: int, name: str, version: int | None = None
 ) -> list[CommentInfo]:
     """Comments on one version (or on every version), oldest first."""
-    with db.session() as s:
+    with db.read_session() as s:
         prompt = get_prompt_row(s, workspace_id, name)
         query = (
             select(VersionComment, PromptVersion.version)
@@ -626,5 +626,5 @@ def delete_comment(db: Database, workspace_id: int, name: str, comment_id: int) 
 
 def count_prompts(db: Database, workspace_id: int) -> int:
     """How many prompts (archived included) the workspace holds."""
-    with db.session() as s:
+    with db.read_session() as s:
         return s.scalar(select(func.count()).where(Prompt.workspace_id == workspace_id)) or 0

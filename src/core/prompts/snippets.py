@@ -185,7 +185,7 @@ def expand_with_db(db: Database, workspace_id: int, template: Any) -> Any:
     """``template`` with its includes expanded from the stored snippets."""
     if not template_references(template):
         return template
-    with db.session() as s:
+    with db.read_session() as s:
         return expand_template(template, SessionResolver(s, workspace_id))
 
 
@@ -272,7 +272,7 @@ def get_snippet(
     db: Database, workspace_id: int, name: str, version: int | None = None
 ) -> SnippetVersionInfo:
     """A snippet version (the newest when ``version`` is None)."""
-    with db.session() as s:
+    with db.read_session() as s:
         snippet = _snippet(s, workspace_id, name)
         query = select(SnippetVersion).where(SnippetVersion.snippet_id == snippet.id)
         if version is None:
@@ -286,7 +286,7 @@ def get_snippet(
 
 def list_snippet_versions(db: Database, workspace_id: int, name: str) -> list[SnippetVersionInfo]:
     """Every version of a snippet, newest first."""
-    with db.session() as s:
+    with db.read_session() as s:
         snippet = _snippet(s, workspace_id, name)
         rows = s.scalars(
             select(SnippetVersion)
@@ -300,7 +300,7 @@ def list_snippets(
     db: Database, workspace_id: int, *, search: str | None = None, include_archived: bool = False
 ) -> list[SnippetInfo]:
     """Snippets of the workspace with their newest version, by name."""
-    with db.session() as s:
+    with db.read_session() as s:
         newest = (
             select(SnippetVersion.snippet_id, func.max(SnippetVersion.version).label("v"))
             .group_by(SnippetVersion.snippet_id)
@@ -347,7 +347,7 @@ def snippet_usages(db: Database, workspace_id: int, name: str) -> list[SnippetUs
     """Every prompt (and snippet) whose versions include snippet ``name``."""
     marker = f"[[snippet:{name}"
     usages: list[SnippetUsage] = []
-    with db.session() as s:
+    with db.read_session() as s:
         _snippet(s, workspace_id, name)
         # A LIKE on the JSON text narrows the scan; the regex below decides.
         rows = s.execute(
