@@ -111,9 +111,13 @@ def app_url(app_server: AppServer) -> str:
     return app_server.url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    """Headless Debian Chromium via Playwright (never a downloaded browser)."""
+    """Headless Debian Chromium via Playwright (never a downloaded browser).
+
+    Module-scoped: Playwright's sync API keeps an asyncio loop marked as running in this
+    thread while it is open, which would break later tests that call ``asyncio.run``.
+    """
     if not CHROMIUM.exists():
         if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
             pytest.fail(f"Chromium is required in CI but {CHROMIUM} is missing")
