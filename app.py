@@ -27,4 +27,10 @@ with st.sidebar:
     st.caption(f"Workspace: **{cfg.workspace}** · user **{cfg.user}**")
     st.caption(f"Database: `{redact_url(cfg.database_url)}`")
 
-navigation.run()
+try:
+    navigation.run()
+finally:
+    # After the page is drawn (also when it stopped early), so the warm-up thread never
+    # competes with the first render for CPU; the first Run then skips litellm's import
+    # and the embedded model's load.
+    deps.warm_up_once()

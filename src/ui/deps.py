@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import threading
+
 import streamlit as st
 
 from core.config import Settings
@@ -50,3 +54,33 @@ def workspace_id() -> int:
 def current_user() -> str:
     """Name recorded as author/actor of changes."""
     return settings().user
+
+
+WARM_UP_ENV = "WORKBENCH_WARM_UP"
+
+
+def _warm_up() -> None:
+    from core.providers import warm_up
+
+    try:
+        warm_up()
+    except Exception:  # the first real call will report the problem where it can be shown
+        logging.getLogger("ui.deps").warning("warm-up failed", exc_info=True)
+
+
+@st.cache_resource(show_spinner=False)
+def _warm_up_thread() -> threading.Thread:
+    thread = threading.Thread(target=_warm_up, name="workbench-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+def warm_up_once() -> threading.Thread | None:
+    """Start, once per process, a background thread paying first-call costs (no network).
+
+    The first Run then skips litellm's import and the embedded model's load. Returns the
+    thread (None when ``WORKBENCH_WARM_UP=0``, e.g. on a host short of memory).
+    """
+    if os.environ.get(WARM_UP_ENV, "1").strip().lower() in ("0", "false", "no", "off"):
+        return None
+    return _warm_up_thread()

@@ -317,11 +317,12 @@ async def _shielded_close(raw: Any) -> None:
         await asyncio.shield(close_async(raw))
 
 
-def warm_up(*, local_model: bool = True) -> None:
+def warm_up(*, local_model: bool = True, local_contexts: int = 1) -> None:
     """Pay first-call costs now (litellm import, SDK import, embedded model load); no network.
 
     Meant for a background thread at app start: the first real call is then as fast as
-    the others.
+    the others. Further contexts of the embedded model are still made on demand, so
+    memory is only spent when several calls really run at once.
     """
     import openai  # noqa: F401  (import cost only)
 
@@ -330,7 +331,7 @@ def warm_up(*, local_model: bool = True) -> None:
 
     litellm_module()
     if local_model:
-        get_local_model().load()
+        get_local_model().load(local_contexts)
 
 
 def stream(request: ModelRequest, *, retry: RetryPolicy | None = None, record: bool = True,

@@ -1,17 +1,18 @@
 """The embedded local model: SmolLM2-135M-Instruct run in-process by llama-cpp-python.
 
 It is registered with litellm as the custom provider ``local``, so it is called exactly
-like any hosted model (``local/smollm2-135m-instruct``, the default model). The model is
-loaded once per process on first use; generations are serialised with a lock because a
-llama.cpp context is not thread-safe, and async callers generate in a worker thread so
-the event loop never blocks.
+like any hosted model (``local/smollm2-135m-instruct``, the default model). A llama.cpp
+context is not thread-safe, so calls check one out of a small pool (``local_pool``) for
+their whole generation: several playground cards stream at the same time, each on its own
+context, and the CPU threads are shared fairly between the calls running at that moment.
+Async callers generate in a worker thread so the event loop never blocks.
 """
 
 from __future__ import annotations
 
 import asyncio
 import atexit
-import contextlib
+import functools
 import json
 import os
 import threading
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from core.providers.errors import BadRequestError, ProviderError
+from core.providers.local_pool import ContextPool, PoolStats, PoolTimeoutError, default_pool_size
 from core.providers.runtime import litellm_module
 
 LOCAL_PROVIDER = "local"
@@ -30,7 +32,7 @@ DEFAULT_MODEL = f"{LOCAL_PROVIDER}/{LOCAL_MODEL_ID}"
 LOCAL_ALIASES = frozenset({LOCAL_MODEL_ID, "smollm2", "smollm2-135m", "default"})
 N_CTX = 4096
 DEFAULT_MAX_TOKENS = 512  # a 135M model rambles; callers may ask for more
-LOCK_TIMEOUT_S = 600.0
+BUSY_TIMEOUT_S = 600.0  # how long a call waits for a free context before failing
 
 # Invocation parameters the embedded model honours (OpenAI names, plus llama.cpp's own).
 SUPPORTED_PARAMS = (
@@ -57,6 +59,7 @@ def default_threads() -> int:
 
     Half, like llama.cpp's own default: the app, the database and other calls need CPU
     too, and llama.cpp's threads spin-wait, so oversubscription slows it down sharply.
+    This is the budget for all concurrent calls together (see :func:`thread_share`).
     """
     env = os.environ.get("WORKBENCH_LOCAL_THREADS", "").strip()
     if env.isdigit() and int(env) > 0:
@@ -64,20 +67,41 @@ def default_threads() -> int:
     return max(1, min(4, (os.cpu_count() or 2) // 2))
 
 
+def thread_share(budget: int, batch_budget: int, active: int) -> tuple[int, int]:
+    """(generation, prompt) threads for one of ``active`` concurrent calls.
+
+    llama.cpp threads spin-wait on each other, so 4 calls × 2 threads on 2 cores thrash;
+    splitting the budget keeps the total at the budget (never below one thread per call,
+    where the OS time-slices single-threaded calls, which costs nothing extra).
+    """
+    active = max(1, active)
+    return max(1, budget // active), max(1, batch_budget // active)
+
+
 def is_local_model(model: str) -> bool:
     """Whether ``model`` names the embedded model (``local/…`` or a bare alias)."""
     return model.startswith(f"{LOCAL_PROVIDER}/")
 
 
-def _new_llama(path: Path, n_ctx: int, n_threads: int) -> Any:
+# llama.cpp contexts must be created one at a time: concurrent construction (backend
+# init, model load) killed the whole process in about half of our trials.
+_create_lock = threading.Lock()
+
+
+@functools.cache
+def _counting_llama_class() -> Any:
+    import llama_cpp
     from llama_cpp import Llama
 
     class CountingLlama(Llama):  # type: ignore[misc]
-        """Counts sampled tokens so streamed calls report real usage (llama.cpp sends none)."""
+        """Counts sampled tokens so streamed calls report real usage (llama.cpp sends none),
+        and follows its fair share of threads as other calls start and end."""
 
         sampled = 0
         prompt_tokens = 0
         last_token = -1
+        threads: tuple[int, int] = (0, 0)  # (generation, prompt) threads set on the context
+        threads_now: Callable[[], tuple[int, int]] | None = None
 
         def sample(self, *args: Any, **kwargs: Any) -> int:
             token = int(super().sample(*args, **kwargs))
@@ -85,9 +109,35 @@ def _new_llama(path: Path, n_ctx: int, n_threads: int) -> Any:
                 self.prompt_tokens = int(self.n_tokens)  # the whole prompt is evaluated now
             self.sampled += 1
             self.last_token = token
+            self.fit_threads()  # the next decode runs on this thread, after this returns
             return token
 
-    return CountingLlama(model_path=str(path), n_ctx=n_ctx, n_threads=n_threads, verbose=False)
+        def fit_threads(self) -> None:
+            """Apply the current thread share (only between decodes, on the owning thread)."""
+            if self.threads_now is None:
+                return
+            wanted = self.threads_now()
+            if wanted != self.threads:
+                llama_cpp.llama_set_n_threads(self._ctx.ctx, wanted[0], wanted[1])
+                self.threads = wanted
+
+    return CountingLlama
+
+
+def _new_llama(path: Path, n_ctx: int, n_threads: int,
+               threads_now: Callable[[], tuple[int, int]] | None = None) -> Any:
+    cls = _counting_llama_class()
+    with _create_lock:
+        llm = cls(model_path=str(path), n_ctx=n_ctx, n_threads=n_threads,
+                  n_threads_batch=n_threads, verbose=False)
+    llm.threads = (llm.n_threads, llm.n_threads_batch)
+    llm.threads_now = threads_now
+    return llm
+
+
+def _free_llama(llm: Any) -> None:
+    with _create_lock:  # not while another context is being built
+        llm.close()
 
 
 def _convert_response_format(fmt: Any) -> dict[str, Any] | None:
@@ -129,42 +179,63 @@ def check_params(params: dict[str, Any], *, tools: Any = None) -> None:
 
 
 class LocalModel:
-    """One loaded model and the lock that serialises generations on it."""
+    """The embedded model: a lazily filled pool of llama.cpp contexts over one GGUF file."""
 
     def __init__(self, path: Path | None = None, *, n_ctx: int = N_CTX,
-                 n_threads: int | None = None) -> None:
+                 n_threads: int | None = None, contexts: int | None = None) -> None:
         self.path = path or model_path()
         self.n_ctx = n_ctx
         self.n_threads = n_threads or default_threads()
-        self._llama: Any = None
-        self._load_lock = threading.Lock()
-        self._run_lock = threading.Lock()
+        # Prompt processing gets the same budget as generation, not llama.cpp's default of
+        # every CPU: a prompt evaluated on all cores while other calls generate makes the
+        # spin-waiting threads stall each other (measured: that call's TTFT ×3 with 3 calls).
+        self.n_threads_batch = self.n_threads
+        self.pool: ContextPool[Any] = ContextPool(self._new_context,
+                                                  size=contexts or default_pool_size(),
+                                                  close=_free_llama)
+        self._atexit = False
+        self._atexit_lock = threading.Lock()
 
     @property
     def loaded(self) -> bool:
-        """Whether the weights are in memory."""
-        return self._llama is not None
+        """Whether at least one context (and so the weights) is in memory."""
+        return self.pool.stats().created > 0
 
-    def load(self) -> Any:
-        """The llama.cpp model, loaded on first use (thread-safe, once)."""
-        if self._llama is None:
-            with self._load_lock:
-                if self._llama is None:
-                    if not self.path.exists():
-                        raise ProviderError(f"The embedded model file is missing: {self.path.name}",
-                                            provider=LOCAL_PROVIDER)
-                    self._llama = _new_llama(self.path, self.n_ctx, self.n_threads)
-                    # Free it before interpreter teardown (its __del__ fails once modules go).
-                    atexit.register(self.close)
-        return self._llama
+    def load(self, contexts: int = 1) -> None:
+        """Create ``contexts`` contexts now rather than on first use (thread-safe)."""
+        self.pool.warm(contexts)
 
     def close(self) -> None:
-        """Free the model (it is loaded again on next use)."""
-        with self._load_lock:
-            llama, self._llama = self._llama, None
-        if llama is not None:
-            with contextlib.suppress(Exception):  # already freed
-                llama.close()
+        """Free the contexts (busy ones when their call ends); they are made again on use."""
+        self.pool.close()
+
+    def stats(self) -> PoolStats:
+        """The context pool's counters (peak concurrency, holders per context…)."""
+        return self.pool.stats()
+
+    def threads_now(self) -> tuple[int, int]:
+        """(generation, prompt) threads a call should use given the calls running now."""
+        return thread_share(self.n_threads, self.n_threads_batch, self.pool.active())
+
+    def _new_context(self) -> Any:
+        if not self.path.exists():
+            raise ProviderError(f"The embedded model file is missing: {self.path.name}",
+                                provider=LOCAL_PROVIDER)
+        llm = _new_llama(self.path, self.n_ctx, self.n_threads, self.threads_now)
+        with self._atexit_lock:
+            if not self._atexit:
+                # Free contexts before interpreter teardown (their __del__ fails once modules go).
+                atexit.register(self.close)
+                self._atexit = True
+        return llm
+
+    def _acquire(self) -> Any:
+        try:
+            return self.pool.acquire(BUSY_TIMEOUT_S)
+        except PoolTimeoutError:
+            raise ProviderError(f"All {self.pool.size} contexts of the embedded model stayed busy "
+                                f"for {BUSY_TIMEOUT_S:.0f} s; try again (or raise "
+                                "WORKBENCH_LOCAL_CONTEXTS).", provider=LOCAL_PROVIDER) from None
 
     def generate(self, *, messages: list[dict[str, Any]] | None = None, prompt: str | None = None,
                  params: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
@@ -173,15 +244,13 @@ class LocalModel:
         check_params(params)
         kwargs = _sampling_kwargs(params)
         response_format = _convert_response_format(params.get("response_format"))
-        llm = self.load()
-        if not self._run_lock.acquire(timeout=LOCK_TIMEOUT_S):
-            raise ProviderError("The embedded model stayed busy too long; try again.",
-                                provider=LOCAL_PROVIDER)
+        llm = self._acquire()
         chunks: Iterator[Any] | None = None
         try:
             llm.sampled = 0
             llm.prompt_tokens = 0
             llm.last_token = -1
+            llm.fit_threads()  # before the prompt is evaluated
             try:
                 if prompt is not None:
                     grammar = _grammar(response_format)
@@ -209,7 +278,7 @@ class LocalModel:
         finally:
             if chunks is not None and hasattr(chunks, "close"):
                 chunks.close()
-            self._run_lock.release()
+            self.pool.release(llm)
 
     def _usage(self, llm: Any) -> dict[str, int]:
         import llama_cpp
