@@ -2,6 +2,9 @@
 
 from core.db.models import Experiment
 from ui.placeholder import coming_soon
+from ui.router import ensure_router
+
+ensure_router()
 
 coming_soon(
     "Experiments",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from ui.router import ensure_router
 from ui.settings_page import render_settings_page
+
+ensure_router()
 
 render_settings_page()
