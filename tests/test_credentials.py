@@ -96,6 +96,50 @@ def test_innocent_text_is_left_alone() -> None:
     assert redact(text_) == text_
 
 
+def test_dropping_fields_removes_secrets_and_header_containers() -> None:
+    params = {"temperature": 0.2, "max_tokens": 5, "api_key": KEY, "openai_api_key": KEY,
+              "extra_headers": {"X-Trace": "1"}, "nested": {"client_secret": "abcdefgh",
+                                                            "token_count": 3, "note": f"k={KEY}"},
+              "stop": ["password:"], "top_k": 4}
+    out = redact(params, [KEY], drop_fields=True)
+    assert out == {"temperature": 0.2, "max_tokens": 5, "nested": {"token_count": 3, "note": "k=***"},
+                   "stop": ["password:"], "top_k": 4}
+    masked = redact(params, [KEY])  # the default masks in place and keeps the shape
+    assert masked["api_key"] == "***" and masked["extra_headers"] == {"X-Trace": "1"}
+
+
+@pytest.mark.parametrize(("name", "secret"), [
+    pytest.param("api_key", True, id="api_key"),
+    pytest.param("OPENAI_API_KEY", True, id="env-style"),
+    pytest.param("x-api-key", True, id="header"),
+    pytest.param("llm.credentials", True, id="dotted"),
+    pytest.param("session_token", True, id="suffix-token"),
+    pytest.param("max_tokens", False, id="max_tokens"),
+    pytest.param("budget_tokens", False, id="tokens-count"),
+    pytest.param("token_env_var", False, id="names-a-variable"),
+    pytest.param("headers", False, id="container-when-masking"),
+])
+def test_is_secret_field(name: str, secret: bool) -> None:
+    assert credentials.is_secret_field(name) is secret
+    assert credentials.is_secret_field("extra_headers", containers=True)
+
+
+def test_user_content_keeps_its_keys_and_only_known_secrets_go() -> None:
+    tools = [{"name": "login", "parameters": {"properties": {"password": {"type": "string"}}}},
+             f"my key is {KEY}", "sk-shaped-but-mine-123456"]
+    out = credentials.scrub_values(tools, [KEY])
+    assert out[0] == tools[0] and out[1] == "my key is ***" and out[2] == tools[2]
+
+
+def test_clean_url_and_secrets_of() -> None:
+    url = f"https://user:{KEY}@llm.example.invalid/v1?api_key={KEY}&sig=abc&model=m"
+    assert credentials.clean_url(url) == "https://llm.example.invalid/v1?model=m"
+    assert credentials.clean_url(None) is None
+    found = credentials.secrets_of(KEY, {"Authorization": "Bearer tok-abcdef123456", "X-N": 1})
+    assert found == [KEY, "Bearer tok-abcdef123456", "tok-abcdef123456"]
+    assert credentials.redact_text("echo tok-abcdef123456", found) == "echo ***"
+
+
 def test_keyless_and_cloud_providers() -> None:
     assert not credentials.needs_key("local") and not credentials.needs_key("ollama")
     assert not credentials.needs_key("bedrock") and credentials.needs_key("openai")

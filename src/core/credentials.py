@@ -3,7 +3,15 @@
 A key is looked up, in order, in the keys typed for the current browser session (passed
 in by the UI; core never stores them), ``.streamlit/secrets.toml``, and the environment
 (litellm's variable names). Keys are never written to the database, spans, logs or
-exports; :func:`redact` masks anything key-like in text and nested data.
+exports. This module is the one place secrets are taken out of data:
+
+* :func:`redact` masks key-like text and secret fields at any depth (messages, logs, error
+  text); with ``drop_fields=True`` it removes secret fields and header containers instead
+  (request parameters and metadata that are stored, recorded or exported);
+* :func:`scrub_values` masks only the known secret strings and keeps every key (user
+  content such as messages and tools, where a field named ``password`` is data);
+* :func:`clean_url` strips credentials from URLs; :func:`secrets_of` lists the secret
+  strings a request carries, to mask wherever a server might echo them.
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 KeySource = Literal["session", "secrets", "env", "none"]
 
@@ -234,31 +243,72 @@ _TEXT_PATTERNS = (
         r"auth[_\-]?token|client[_\-]?secret|secret|password|api[_\-]?secret)[\"']?)"
         r"(\s*[:=]\s*[\"']?)(?!\*\*\*)[^\"'\s,;}&)]+"),
 )
+# Field names whose value is a secret, anchored at the end of the name so that
+# "openai_api_key", "x-api-key" and "llm.credentials" match and "token_env_var" does not.
 _SECRET_FIELD = re.compile(
-    r"(?i)^(api[_\-]?key|apikey|x[_\-]api[_\-]key|authorization|proxy[_\-]authorization|"
-    r"access[_\-]?token|auth[_\-]?token|refresh[_\-]?token|id[_\-]?token|bearer|token|secret|"
-    r"client[_\-]?secret|api[_\-]?secret|password|passwd|private[_\-]?key|cookie|set[_\-]cookie)$")
+    r"(?i)(^|[_.\-])(api[_\-]?key|apikey|x[_\-]api[_\-]key|authorization|bearer|"
+    r"auth[_\-]?token|access[_\-]?token|refresh[_\-]?token|id[_\-]?token|token|secret|"
+    r"client[_\-]?secret|api[_\-]?secret|password|passwd|private[_\-]?key|cookie|"
+    r"set[_\-]?cookie|credentials?)$")
+# Token counts and limits end in "token(s)" but are not secrets.
+_SAFE_FIELDS = frozenset({"max_tokens", "max_completion_tokens", "max_new_tokens",
+                          "max_output_tokens", "prompt_tokens", "completion_tokens",
+                          "total_tokens", "logit_bias", "top_k"})
+# Containers of secrets rather than one secret: removed whole when fields are dropped.
+_SECRET_CONTAINERS = frozenset({"headers", "extra_headers", "default_headers"})
+# Query parameters that carry signatures or keys in pre-signed / key-in-URL APIs.
+_SECRET_QUERY = frozenset({"key", "sig", "signature", "code"})
 
 
-def is_secret_field(name: str) -> bool:
-    """Whether a mapping key names a secret (``api_key``, ``Authorization``, ``x-api-key``…)."""
-    return bool(_SECRET_FIELD.match(name.strip()))
+def is_secret_field(name: str, *, containers: bool = False) -> bool:
+    """Whether a mapping key names a secret (``api_key``, ``Authorization``, ``x-api-key``…).
+
+    With ``containers``, header mappings (``headers``, ``extra_headers``) count too.
+    """
+    low = name.strip().lower()
+    if low in _SAFE_FIELDS or low.endswith("_tokens") or low.startswith("token_count"):
+        return False
+    if containers and low in _SECRET_CONTAINERS:
+        return True
+    return bool(_SECRET_FIELD.search(low))
 
 
-def redact(value: Any, secrets: Iterable[str | None] = ()) -> Any:
-    """``value`` with key-like text and secret fields masked, at any depth; a new object."""
-    known = sorted({s for s in secrets if isinstance(s, str) and len(s) >= 6}, key=len, reverse=True)
-    return _redact(value, known)
+def _known(secrets: Iterable[str | None]) -> list[str]:
+    # Short strings would mask innocent text; real keys are long. Longest first, so a
+    # key is masked whole before a shorter one that is part of it.
+    return sorted({s for s in secrets if isinstance(s, str) and len(s) >= 6}, key=len, reverse=True)
 
 
-def _redact(value: Any, known: list[str]) -> Any:
+def redact(value: Any, secrets: Iterable[str | None] = (), *, drop_fields: bool = False) -> Any:
+    """``value`` with key-like text and known ``secrets`` masked, at any depth; a new object.
+
+    Secret fields are masked (``"api_key": "***"``), or with ``drop_fields`` removed along
+    with header containers: what stored and exported request parameters need.
+    """
+    return _redact(value, _known(secrets), drop_fields)
+
+
+def redact_text(text: str, secrets: Iterable[str | None] = ()) -> str:
+    """``text`` with known ``secrets`` and key-like tokens (``Bearer …``, ``sk-…``) masked."""
+    return _redact_text(text, _known(secrets))
+
+
+def _redact(value: Any, known: list[str], drop: bool) -> Any:
     if isinstance(value, str):
         return _redact_text(value, known)
     if isinstance(value, Mapping):
-        return {k: (MASK if isinstance(k, str) and is_secret_field(k) and v not in (None, "")
-                    else _redact(v, known)) for k, v in value.items()}
+        out: dict[Any, Any] = {}
+        for key, item in value.items():
+            if isinstance(key, str) and is_secret_field(key, containers=drop):
+                if drop:
+                    continue
+                if item not in (None, ""):
+                    out[key] = MASK
+                    continue
+            out[key] = _redact(item, known, drop)
+        return out
     if isinstance(value, list | tuple):
-        return [_redact(v, known) for v in value]
+        return [_redact(v, known, drop) for v in value]
     return value
 
 
@@ -269,3 +319,56 @@ def _redact_text(text: str, known: list[str]) -> str:
     for pattern in _TEXT_PATTERNS:
         text = pattern.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
     return text
+
+
+def scrub_values(value: Any, secrets: Iterable[str | None]) -> Any:
+    """A deep copy of ``value`` with only the known ``secrets`` masked; keys are kept.
+
+    For user content (messages, tools, templates) where a key named ``password`` or a
+    string shaped like a key is data the user wrote, not a credential of ours.
+    """
+    known = _known(secrets)
+
+    def scrub(item: Any) -> Any:
+        if isinstance(item, str):
+            for secret in known:
+                if secret in item:
+                    item = item.replace(secret, MASK)
+            return item
+        if isinstance(item, Mapping):
+            return {k: scrub(v) for k, v in item.items()}
+        if isinstance(item, list | tuple):
+            return [scrub(v) for v in item]
+        return item
+
+    return scrub(value)
+
+
+def clean_url(url: str | None) -> str | None:
+    """``url`` without user:password and without secret-looking query parameters."""
+    if not url:
+        return url
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return redact_text(url)
+    netloc = parts.netloc.rsplit("@", 1)[-1]
+    query = parts.query
+    if query:
+        pairs = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True)
+                 if not is_secret_field(k) and k.lower() not in _SECRET_QUERY]
+        query = urlencode(pairs)
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def secrets_of(api_key: str | None, headers: Mapping[str, Any] | None) -> list[str]:
+    """The secret strings a request carries, to mask wherever they might be echoed."""
+    found = [api_key] if api_key else []
+    for key, val in (headers or {}).items():
+        if not isinstance(val, str):
+            continue
+        found.append(val)
+        # "Bearer sk-…": the token alone may be echoed without its scheme.
+        if str(key).lower() == "authorization" and " " in val:
+            found.append(val.split(" ", 1)[1])
+    return found

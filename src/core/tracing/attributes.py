@@ -23,6 +23,7 @@ from openinference.semconv.trace import (
     ToolCallAttributes,
 )
 
+from core.credentials import clean_url, redact, scrub_values, secrets_of
 from core.providers.types import (
     ModelRequest,
     ModelResult,
@@ -30,7 +31,6 @@ from core.providers.types import (
     PromptTemplateInfo,
     RunContext,
 )
-from core.tracing.redact import clean_url, redact_mapping, scrub_values, secrets_of
 
 S = SpanAttributes
 M = MessageAttributes
@@ -91,7 +91,7 @@ def request_to_dict(request: ModelRequest) -> dict[str, Any]:
         "operation": Operation(request.operation).value,
         "messages": scrub_values(_jsonable(request.messages), secrets),
         "prompt": scrub_values(request.prompt, secrets),
-        "invocation_parameters": redact_mapping(_jsonable(request.invocation_parameters), secrets),
+        "invocation_parameters": redact(_jsonable(request.invocation_parameters), secrets, drop_fields=True),
         "tools": scrub_values(_jsonable(request.tools), secrets),
         "tool_choice": scrub_values(_jsonable(request.tool_choice), secrets),
         "response_format": scrub_values(_jsonable(request.response_format), secrets),
@@ -105,7 +105,7 @@ def request_to_dict(request: ModelRequest) -> dict[str, Any]:
             "trace_id": ctx.trace_id,
             "user": ctx.user,
             "tags": list(ctx.tags),
-            "metadata": redact_mapping(_jsonable(ctx.metadata), secrets),
+            "metadata": redact(_jsonable(ctx.metadata), secrets, drop_fields=True),
             "prompt_template": (
                 scrub_values(_jsonable(asdict(template)), secrets) if template else None
             ),

@@ -18,7 +18,7 @@ from opentelemetry.context import Context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 
-from core.tracing.redact import clean_url
+from core.credentials import clean_url
 
 log = logging.getLogger("core.tracing")
 

@@ -28,6 +28,7 @@ from opentelemetry.sdk.trace.sampling import ALWAYS_ON
 from opentelemetry.trace import Span, Status, StatusCode
 
 from core.config import database_url
+from core.credentials import redact_text, secrets_of
 from core.providers.types import ModelRequest, ModelResult, Operation
 from core.tracing.attributes import (
     request_to_dict,
@@ -36,7 +37,6 @@ from core.tracing.attributes import (
     tool_calls_json,
 )
 from core.tracing.phoenix import PhoenixExport, endpoint_from_env
-from core.tracing.redact import scrub_text, secrets_of
 from core.tracing.writer import BackgroundWriter, WriteItem, live_writers
 
 log = logging.getLogger("core.tracing")
@@ -174,7 +174,7 @@ class RecordingHandle:
             span.add_event("exception", {
                 "exception.type": _qualified_name(error),
                 "exception.message": message or "",
-                "exception.stacktrace": scrub_text(_stacktrace(error), self._secrets),
+                "exception.stacktrace": redact_text(_stacktrace(error), self._secrets),
                 "exception.escaped": False,
             })
         span.end()
@@ -188,7 +188,7 @@ class RecordingHandle:
         if error is None:
             return None
         text = getattr(error, "message", None) or str(error) or type(error).__name__
-        return scrub_text(str(text), self._secrets)[:4000]
+        return redact_text(str(text), self._secrets)[:4000]
 
     def _run_row(self, result: ModelResult, latency: float, ttft: float | None,
                  message: str | None) -> dict[str, Any]:

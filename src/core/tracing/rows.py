@@ -11,7 +11,7 @@ from openinference.semconv.trace import SpanAttributes as S
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import StatusCode
 
-from core.tracing.redact import is_secret_key, redact_mapping
+from core.credentials import is_secret_field, redact
 
 DEFAULT_PROJECT = "default"
 _STATUS = {StatusCode.OK: "OK", StatusCode.ERROR: "ERROR", StatusCode.UNSET: "UNSET"}
@@ -67,7 +67,7 @@ def _iso(dt: datetime | None) -> str | None:
 
 def sanitize_attributes(attributes: dict[str, Any]) -> dict[str, Any]:
     """Attributes from elsewhere (OTLP) without secret keys; params and metadata re-redacted."""
-    out = {k: v for k, v in attributes.items() if not is_secret_key(k.rsplit(".", 1)[-1])}
+    out = {k: v for k, v in attributes.items() if not is_secret_field(k.rsplit(".", 1)[-1], containers=True)}
     params = out.get(S.LLM_INVOCATION_PARAMETERS)
     if isinstance(params, str):
         try:
@@ -75,7 +75,7 @@ def sanitize_attributes(attributes: dict[str, Any]) -> dict[str, Any]:
         except ValueError:
             parsed = None
         if isinstance(parsed, dict):
-            out[S.LLM_INVOCATION_PARAMETERS] = json.dumps(redact_mapping(parsed))
+            out[S.LLM_INVOCATION_PARAMETERS] = json.dumps(redact(parsed, drop_fields=True))
     if S.METADATA in out:
         out[S.METADATA] = _metadata_json(out[S.METADATA])
     return out
@@ -91,7 +91,7 @@ def _metadata_json(value: Any) -> str:
             parsed = {"value": value}
     if not isinstance(parsed, dict):
         parsed = {"value": parsed}
-    return json.dumps(redact_mapping(parsed), ensure_ascii=False)
+    return json.dumps(redact(parsed, drop_fields=True), ensure_ascii=False)
 
 
 def span_row(span: dict[str, Any], workspace_id: int, source: str) -> dict[str, Any]:
