@@ -1,10 +1,10 @@
 """Generation speed of the embedded model through core versus llama-cpp-python directly,
 then several streams at once on the context pool.
 
-1. Ratio: same GGUF file, prompt, max_tokens, sampling and thread count; interleaved
+1. Memory: RSS and private memory added by each extra context of the pool.
+2. Ratio: same GGUF file, prompt, max_tokens, sampling and thread count; interleaved
    runs; the first runs are excluded (model load, prompt cache).
    Target: tokens/s through core ≥ 0.95 × direct.
-2. Memory: RSS and private memory added by each extra context of the pool.
 3. Concurrency: 1, 2 and 4 ``core.providers.stream`` calls started together, on the pool
    (default size) and, for comparison, on a pool of one context (the old behaviour: calls
    wait for each other). Aggregate tokens/s, per-stream TTFT, and whether the streams
@@ -200,10 +200,10 @@ def main() -> None:
     parser.add_argument("--no-record", action="store_true", help="core without recording")
     parser.add_argument("--only", choices=["ratio", "memory", "concurrency"])
     args = parser.parse_args()
+    if args.only in (None, "memory"):
+        memory_section(4)  # first: later sections leave freed memory the allocator reuses
     if args.only in (None, "ratio"):
         ratio_section(args.n, args.warmup, args.max_tokens, record=not args.no_record)
-    if args.only in (None, "memory"):
-        memory_section(4)
     if args.only in (None, "concurrency"):
         concurrency_section(args.rounds, args.max_tokens)
 

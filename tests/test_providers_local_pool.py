@@ -280,7 +280,10 @@ def test_app_starts_warm_up_once_per_process(monkeypatch: pytest.MonkeyPatch) ->
 
     monkeypatch.setenv(deps.WARM_UP_ENV, "0")
     assert deps.warm_up_once() is None  # switched off (hosts short of memory)
+    monkeypatch.setenv(deps.WARM_UP_ENV, "3")
+    assert deps.warm_up_contexts() == 3
     monkeypatch.delenv(deps.WARM_UP_ENV)
+    assert deps.warm_up_contexts() == 1
     thread = deps.warm_up_once()
     assert thread is not None and thread.daemon
     assert deps.warm_up_once() is thread  # one per process, whatever the number of reruns

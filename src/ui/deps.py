@@ -59,18 +59,31 @@ def current_user() -> str:
 WARM_UP_ENV = "WORKBENCH_WARM_UP"
 
 
-def _warm_up() -> None:
+def warm_up_contexts() -> int:
+    """Embedded-model contexts to make at start: ``WORKBENCH_WARM_UP`` (0 = no warm-up), else 1.
+
+    More than one makes the very first "Run all" on the embedded model start every card
+    at once (each context costs ~110 MB); later ones are made on demand anyway.
+    """
+    raw = os.environ.get(WARM_UP_ENV, "").strip().lower()
+    if raw in ("0", "false", "no", "off"):
+        return 0
+    return int(raw) if raw.isdigit() else 1
+
+
+def _warm_up(contexts: int) -> None:
     from core.providers import warm_up
 
     try:
-        warm_up()
+        warm_up(local_contexts=contexts)
     except Exception:  # the first real call will report the problem where it can be shown
         logging.getLogger("ui.deps").warning("warm-up failed", exc_info=True)
 
 
 @st.cache_resource(show_spinner=False)
-def _warm_up_thread() -> threading.Thread:
-    thread = threading.Thread(target=_warm_up, name="workbench-warm-up", daemon=True)
+def _warm_up_thread(contexts: int) -> threading.Thread:
+    thread = threading.Thread(target=_warm_up, args=(contexts,), name="workbench-warm-up",
+                              daemon=True)
     thread.start()
     return thread
 
@@ -79,8 +92,7 @@ def warm_up_once() -> threading.Thread | None:
     """Start, once per process, a background thread paying first-call costs (no network).
 
     The first Run then skips litellm's import and the embedded model's load. Returns the
-    thread (None when ``WORKBENCH_WARM_UP=0``, e.g. on a host short of memory).
+    thread, or None when ``WORKBENCH_WARM_UP=0`` (e.g. on a host short of memory).
     """
-    if os.environ.get(WARM_UP_ENV, "1").strip().lower() in ("0", "false", "no", "off"):
-        return None
-    return _warm_up_thread()
+    contexts = warm_up_contexts()
+    return _warm_up_thread(contexts) if contexts else None
