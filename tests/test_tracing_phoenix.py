@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import statistics
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -108,7 +109,9 @@ def test_absent_collector_never_slows_calls(sqlite_database: Database) -> None:
         assert rec.flush(10)
         wall = time.perf_counter() - t0
         assert wall < 1.0, wall
-        assert max(durations) < 0.005, durations
+        # An export on the call path would cost the 1 s export timeout; allow scheduling noise.
+        assert max(durations) < 0.25, durations
+        assert statistics.median(durations) < 0.002, durations
         assert rec.stats()["runs_written"] == 21
         # The failure is visible on the Settings page once the exporter gives up.
         deadline = time.monotonic() + 15

@@ -109,7 +109,9 @@ def test_locked_database_does_not_delay_calls(database: Database, recorder: Reco
         assert recorder.writer.queued > 0
         time.sleep(max(0.0, 2.0 - (time.monotonic() - locked_at)))  # the scenario: a 2 s lock
         lock.__exit__()
-    assert max(durations) < 0.005, durations
+    # Blocked on the lock a call would take the lock's 2 s; scheduling noise on a loaded
+    # 2-CPU machine can stretch a single call to tens of ms, so bound the worst one loosely.
+    assert max(durations) < 0.25, durations
     assert statistics.median(durations) < 0.002
     assert recorder.flush(20)
     assert counts(database) == (21, 21)
