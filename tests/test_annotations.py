@@ -86,3 +86,45 @@ def test_unknown_span_is_not_found(database) -> None:  # type: ignore[no-untyped
     other = database.ensure_workspace("other")
     with pytest.raises(ann.SpanNotFoundError):
         ann.upsert_span_annotation(database, other, ann.thumbs("00000000000000aa", up=True))
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_migration_0002_moves_source_out_of_metadata_and_back(dialect: str, tmp_path, request) -> None:  # type: ignore[no-untyped-def]
+    """Rows written by 0001's code (source in metadata["_source"]) keep their source."""
+    import json
+
+    from sqlalchemy import text
+
+    from core.db import Database
+    from core.db.engine import build_engine
+    from core.db.migrate import downgrade, upgrade
+
+    if dialect == "sqlite":
+        url = f"sqlite:///{tmp_path / 'm.db'}"
+    else:
+        url = request.getfixturevalue("pg_factory").new(migrated=False)
+    engine = build_engine(url)
+    upgrade(engine, "0001")
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO workspaces (id, slug, name, created_at) VALUES (1, 'w', 'W', :t)"), {"t": now})
+        for i, meta in enumerate(['{"_source": "APP", "reviewer": "ada"}', '{"_source": "API"}', "{}"]):
+            conn.execute(text(
+                "INSERT INTO span_annotations (workspace_id, span_id, name, annotator_kind, metadata, "
+                "identifier, created_at, updated_at) VALUES (1, :sid, 'n', 'HUMAN', :meta, '', :t, :t)"),
+                {"sid": f"{i:016x}", "meta": meta, "t": now})
+    upgrade(engine)
+    db = Database(url)
+    got = {a["span_id"]: (a["source"], a["metadata"])
+           for a in ann.list_span_annotations(db, 1, [f"{i:016x}" for i in range(3)])}
+    assert got == {f"{0:016x}": ("APP", {"reviewer": "ada"}), f"{1:016x}": ("API", {}),
+                   f"{2:016x}": ("API", {})}  # no "_source": reported as API before, still is
+    with pytest.raises(Exception, match="(?i)check|constraint"), engine.begin() as conn:
+        conn.execute(text("UPDATE span_annotations SET source = 'BOT'"))
+    downgrade(engine, "0001")
+    with engine.connect() as conn:
+        metas = [m if isinstance(m, dict) else json.loads(m) for (m,) in conn.execute(
+            text("SELECT metadata FROM span_annotations ORDER BY span_id"))]
+    assert [m["_source"] for m in metas] == ["APP", "API", "API"]
+    db.engine.dispose()
+    engine.dispose()

@@ -17,8 +17,10 @@ from sqlalchemy.exc import IntegrityError
 
 from core.db import Database
 from core.db.models import Run, Span, SpanAnnotation
+from core.db.models.tracing import ANNOTATION_SOURCES
 
 AnnotatorKind = Literal["HUMAN", "LLM", "CODE"]
+AnnotationSource = Literal["API", "APP"]  # who wrote it: a REST client or the app's UI
 FEEDBACK_NAME = "feedback"
 THUMBS_UP = "thumbs-up"
 THUMBS_DOWN = "thumbs-down"
@@ -98,13 +100,12 @@ def _iso(value: datetime | None) -> str | None:
 def to_phoenix(row: SpanAnnotation) -> dict[str, Any]:
     """A stored annotation as Phoenix's ``SpanAnnotation`` dict."""
     meta = dict(row.meta or {})
-    source = meta.pop("_source", "API")
     has_result = row.label is not None or row.score is not None or row.explanation is not None
     return {
         "id": str(row.id),
         "created_at": _iso(row.created_at),
         "updated_at": _iso(row.updated_at),
-        "source": source,
+        "source": row.source,
         "user_id": row.created_by,
         "name": row.name,
         "annotator_kind": row.annotator_kind,
@@ -138,7 +139,7 @@ def upsert_span_annotations(
     data: list[SpanAnnotationData | dict[str, Any]],
     *,
     user: str | None = None,
-    source: Literal["API", "APP"] = "API",
+    source: AnnotationSource = "API",
     require_span: bool = True,
 ) -> list[dict[str, str]]:
     """Insert or update annotations by (span_id, name, identifier); returns ``[{"id": ...}]``."""
@@ -155,7 +156,7 @@ def upsert_span_annotation(
     data: SpanAnnotationData | dict[str, Any],
     *,
     user: str | None = None,
-    source: Literal["API", "APP"] = "APP",
+    source: AnnotationSource = "APP",
     require_span: bool = True,
 ) -> dict[str, Any]:
     """Insert or update one annotation and return it in Phoenix's shape."""
@@ -176,7 +177,9 @@ def _upsert_one(
     require_span: bool,
 ) -> int:
     result = item.result or AnnotationResult()
-    meta = {**(item.metadata or {}), "_source": source}
+    if source not in ANNOTATION_SOURCES:
+        raise AnnotationError(f"source must be one of {', '.join(ANNOTATION_SOURCES)}, not {source!r}")
+    meta = dict(item.metadata or {})
     for attempt in range(2):
         try:
             with db.session() as s:
@@ -204,6 +207,7 @@ def _upsert_one(
                 row.score = result.score
                 row.explanation = result.explanation
                 row.meta = meta
+                row.source = source
                 s.flush()
                 return row.id
         except IntegrityError:

@@ -20,6 +20,7 @@ from core.db.models._common import (
 RUN_STATUSES = ("ok", "error", "cancelled")
 OPERATIONS = ("chat", "text_completion")
 ANNOTATOR_KINDS = ("HUMAN", "LLM", "CODE")
+ANNOTATION_SOURCES = ("API", "APP")  # Phoenix's SpanAnnotation.source: REST client or the app's UI
 
 
 class ModelEndpoint(Base):
@@ -142,6 +143,7 @@ class SpanAnnotation(Base):
     __table_args__ = (
         UniqueConstraint("span_id", "name", "identifier"),
         enum_check("annotator_kind", ANNOTATOR_KINDS, "annotator_kind"),
+        enum_check("source", ANNOTATION_SOURCES, "source"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = workspace_fk()
@@ -153,6 +155,8 @@ class SpanAnnotation(Base):
     explanation: Mapped[str | None] = mapped_column(Text)
     meta: Mapped[dict[str, Any]] = json_column(default=dict, nullable=False, name="metadata")
     identifier: Mapped[str] = mapped_column(String(200), default="")
+    # Server default too: rows written by other tools (or before 0002) are valid as well.
+    source: Mapped[str] = mapped_column(String(3), default="APP", server_default="APP")
     created_by: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()
