@@ -118,10 +118,13 @@ def test_dropping_fields_removes_secrets_and_header_containers() -> None:
     pytest.param("budget_tokens", False, id="tokens-count"),
     pytest.param("token_env_var", False, id="names-a-variable"),
     pytest.param("headers", False, id="container-when-masking"),
+    pytest.param("aws_secret_access_key", True, id="access-key"),
+    pytest.param("secret_key", True, id="secret-key"),
 ])
 def test_is_secret_field(name: str, secret: bool) -> None:
     assert credentials.is_secret_field(name) is secret
     assert credentials.is_secret_field("extra_headers", containers=True)
+    assert credentials.is_secret_field("llm.http_headers", containers=True)
 
 
 def test_user_content_keeps_its_keys_and_only_known_secrets_go() -> None:
@@ -198,3 +201,12 @@ def test_resolve_api_key_for_a_model(secrets_file: Path, monkeypatch: pytest.Mon
     assert credentials.resolve_api_key("no-such-model-zzz") is None
     secrets_file.write_text("broken = [")
     assert credentials.resolve_api_key("anthropic/x") == "sk-ant-env-000000000"
+
+
+@pytest.mark.parametrize("token", [
+    pytest.param("xoxb-1234567890-abcdefghij", id="slack"),
+    pytest.param("ghs_abcdefghijklmnopqrstuv", id="github-server"),
+])
+def test_more_token_shapes_are_masked_in_text(token: str) -> None:
+    masked = credentials.redact_text(f"token is {token} ok")
+    assert token not in masked and masked.endswith("*** ok")

@@ -100,3 +100,21 @@ def test_state_hash_changes_with_content() -> None:
     state = rich_state()
     other = sync.apply_edit(state, state.cards[0].id, title="x")
     assert sessions.state_hash(state) != sessions.state_hash(other)
+
+
+def test_scrub_masks_credentials_through_core_credentials() -> None:
+    state = default_state("local/smollm2")
+    cid = state.cards[0].id
+    state = sync.apply_edit(
+        state, cid,
+        invocation_parameters={"temperature": 0.5},
+        extra_params_json='{"extra_headers": {"Authorization": "Bearer abcdef123456"}, "top_k": 4}',
+    )
+    card = sessions.scrub_secrets(state).cards[0]
+    assert json.loads(card.extra_params_json) == {"extra_headers": {"Authorization": "***"}, "top_k": 4}
+    assert card.invocation_parameters == {"temperature": 0.5}
+    broken = sync.apply_edit(state, cid, extra_params_json='{"api_key": "sk-secret-999999",')
+    text = sessions.scrub_secrets(broken).cards[0].extra_params_json
+    assert "sk-secret-999999" not in text and text.startswith('{"api_key"')  # still as typed
+    untouched = sync.apply_edit(state, cid, extra_params_json='{ "top_k" : 4 }')
+    assert sessions.scrub_secrets(untouched).cards[0].extra_params_json == '{ "top_k" : 4 }'

@@ -237,6 +237,7 @@ _TEXT_PATTERNS = (
     re.compile(r"(?i)\b(basic)(\s+)[A-Za-z0-9+/=]{12,}"),
     re.compile(r"\b(sk|pk|rk)(-)[A-Za-z0-9_\-]{6,}"),
     re.compile(r"\b(sk-ant|xai|gsk|hf|github_pat|glpat|ghp|gho)([_\-])[A-Za-z0-9_\-]{6,}"),
+    re.compile(r"\b(ghu|ghs|ghr|xox[abpr])([_\-])[A-Za-z0-9_\-]{10,}"),
     re.compile(r"\b(AIza)()[0-9A-Za-z_\-]{20,}"),
     re.compile(
         r"(?i)([\"']?(?:api[_\-]?key|x[_\-]api[_\-]key|authorization|access[_\-]?token|"
@@ -248,7 +249,8 @@ _TEXT_PATTERNS = (
 _SECRET_FIELD = re.compile(
     r"(?i)(^|[_.\-])(api[_\-]?key|apikey|x[_\-]api[_\-]key|authorization|bearer|"
     r"auth[_\-]?token|access[_\-]?token|refresh[_\-]?token|id[_\-]?token|token|secret|"
-    r"client[_\-]?secret|api[_\-]?secret|password|passwd|private[_\-]?key|cookie|"
+    r"client[_\-]?secret|api[_\-]?secret|password|passwd|private[_\-]?key|access[_\-]?key|"
+    r"secret[_\-]?key|cookie|"
     r"set[_\-]?cookie|credentials?)$")
 # Token counts and limits end in "token(s)" but are not secrets.
 _SAFE_FIELDS = frozenset({"max_tokens", "max_completion_tokens", "max_new_tokens",
@@ -256,6 +258,7 @@ _SAFE_FIELDS = frozenset({"max_tokens", "max_completion_tokens", "max_new_tokens
                           "total_tokens", "logit_bias", "top_k"})
 # Containers of secrets rather than one secret: removed whole when fields are dropped.
 _SECRET_CONTAINERS = frozenset({"headers", "extra_headers", "default_headers"})
+_CONTAINER_SUFFIXES = ("_headers", ".headers", "-headers")  # http_headers, llm.headers…
 # Query parameters that carry signatures or keys in pre-signed / key-in-URL APIs.
 _SECRET_QUERY = frozenset({"key", "sig", "signature", "code"})
 
@@ -268,7 +271,7 @@ def is_secret_field(name: str, *, containers: bool = False) -> bool:
     low = name.strip().lower()
     if low in _SAFE_FIELDS or low.endswith("_tokens") or low.startswith("token_count"):
         return False
-    if containers and low in _SECRET_CONTAINERS:
+    if containers and (low in _SECRET_CONTAINERS or low.endswith(_CONTAINER_SUFFIXES)):
         return True
     return bool(_SECRET_FIELD.search(low))
 

@@ -1,8 +1,8 @@
 """Saved playground sessions: upsert, list, rename, delete, load, export and import.
 
 A session row holds the :class:`PlaygroundState` as JSON. Secrets never get there: the
-state has no token fields, and :func:`scrub_secrets` redacts credential-looking keys a
-user may have typed into the free-form parameter JSON.
+state has no token fields, and :func:`scrub_secrets` masks (through ``core.credentials``)
+credentials a user may have typed into the free-form parameter JSON.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import yaml
 from pydantic import ValidationError
 from sqlalchemy import select
 
+from core.credentials import MASK, redact, redact_text
 from core.db import Database
 from core.db.models import PlaygroundSession
 from core.playground.state import PlaygroundState
@@ -24,12 +25,7 @@ from core.playground.state import PlaygroundState
 EXPORT_KIND = "prompt-workbench/playground-session"
 MAX_IMPORT_BYTES = 5_000_000
 DEFAULT_NAME = "Untitled session"
-REDACTED = "<redacted>"
-# Keys whose values are credentials wherever they appear in free-form JSON.
-SECRET_KEYS = frozenset(
-    {"api_key", "apikey", "api-key", "authorization", "token", "access_token", "secret",
-     "password", "extra_headers", "headers", "x-api-key"}
-)
+REDACTED = MASK
 
 
 class SessionError(ValueError):
@@ -52,29 +48,24 @@ class SessionInfo:
     n_cards: int
 
 
-def _redact(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {
-            k: (REDACTED if str(k).lower() in SECRET_KEYS else _redact(v)) for k, v in value.items()
-        }
-    if isinstance(value, list):
-        return [_redact(v) for v in value]
-    return value
-
-
 def scrub_secrets(state: PlaygroundState) -> PlaygroundState:
-    """The state with credential-looking keys in parameter JSON replaced by ``<redacted>``."""
+    """The state with credentials in parameter JSON masked (``"api_key": "***"``)."""
     cards = []
     for card in state.cards:
-        update: dict[str, Any] = {"invocation_parameters": _redact(card.invocation_parameters)}
+        # Masked, not dropped: the user sees that a key was there and must come from elsewhere.
+        update: dict[str, Any] = {"invocation_parameters": redact(card.invocation_parameters)}
         text = card.extra_params_json.strip()
         if text:
             try:
                 parsed = json.loads(text)
             except ValueError:
-                parsed = None  # invalid JSON is kept as typed; the runner reports it
-            if isinstance(parsed, dict) and _redact(parsed) != parsed:
-                update["extra_params_json"] = json.dumps(_redact(parsed), indent=2)
+                # Invalid JSON is kept as typed (the runner names the error), keys masked.
+                if redact_text(card.extra_params_json) != card.extra_params_json:
+                    update["extra_params_json"] = redact_text(card.extra_params_json)
+            else:
+                masked = redact(parsed) if isinstance(parsed, dict) else parsed
+                if masked != parsed:  # rewritten only when needed: keep the user's formatting
+                    update["extra_params_json"] = json.dumps(masked, indent=2)
         cards.append(card.model_copy(update=update))
     return state.model_copy(update={"cards": cards})
 

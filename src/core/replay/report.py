@@ -3,46 +3,28 @@
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Literal
+
+from core.credentials import MASK, is_secret_field, redact_text
 
 FieldStatus = Literal["copied", "guessed", "dropped", "defaulted"]
 STATUSES: tuple[FieldStatus, ...] = ("copied", "guessed", "dropped", "defaulted")
 
 PREVIEW_CHARS = 160
-REDACTED = "***"
-
-# Values that look like credentials wherever they appear (previews, details, kept params).
-_SECRET_VALUE = re.compile(
-    r"(sk-(?:ant-|proj-)?[A-Za-z0-9_\-]{8,}|Bearer\s+[A-Za-z0-9._\-]{8,}|AIza[0-9A-Za-z_\-]{20,}"
-    r"|xox[abp]-[A-Za-z0-9\-]{10,}|gh[pousr]_[A-Za-z0-9]{20,})"
-)
-# Parameter names whose values are credentials or carry them (headers). Anchored at the end of
-# the name so "max_tokens" or "budget_tokens" do not match while "api_key", "x-api-key",
-# "extra_headers" and "access_token" do.
-_SECRET_KEY = re.compile(
-    r"(^|[_\-.])(api[_-]?key|apikey|access[_-]?key|secret[_-]?key|private[_-]?key|secret"
-    r"|password|passwd|token|access[_-]?token|auth[_-]?token|authorization|credentials?"
-    r"|headers|cookie)$",
-    re.IGNORECASE,
-)
+REDACTED = MASK
 
 
 def is_secret_key(key: str) -> bool:
     """True when a parameter name says its value is a credential (``api_key``, ``extra_headers``…)."""
-    return bool(_SECRET_KEY.search(key))
+    # Header containers count: a replayed request must not carry anyone's Authorization.
+    return is_secret_field(key, containers=True)
 
 
 def looks_secret(value: Any) -> bool:
     """True when a string value looks like an API key or bearer token."""
-    return isinstance(value, str) and bool(_SECRET_VALUE.search(value))
-
-
-def redact_text(text: str) -> str:
-    """Mask anything that looks like a key or bearer token inside ``text``."""
-    return _SECRET_VALUE.sub(REDACTED, text)
+    return isinstance(value, str) and redact_text(value) != value
 
 
 def preview(value: Any, limit: int = PREVIEW_CHARS) -> str | None:
