@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -107,6 +108,34 @@ def test_unparsable_template_shows_inline_error_and_is_not_saved(sqlite_database
     assert [v.version for v in P.list_versions(sqlite_database, ws, "p")] == [1]
 
 
+def test_unknown_snippet_is_an_inline_error_and_blocks_save(sqlite_database) -> None:  # type: ignore[no-untyped-def]
+    ws = sqlite_database.default_workspace_id()
+    P.save_version(sqlite_database, ws, "p", template_type="chat", template_format="f-string",
+                   template=[{"role": "user", "content": "Hi {name}"}])
+    at = page()
+    open_prompt(at, "p")
+    messages(at)[0].input("Hi {name}. [[snippet:no-such-snippet]]")
+    at.run()
+    assert any("no-such-snippet" in e.value for e in at.error), [e.value for e in at.error]
+    click(at, by_prefix(at.button, "prompts_ed_save_")[0].key)
+    assert any("Not saved" in e.value for e in at.error)
+    assert messages(at)[0].value == "Hi {name}. [[snippet:no-such-snippet]]"  # nothing lost
+    assert [v.version for v in P.list_versions(sqlite_database, ws, "p")] == [1]
+
+
+def test_label_removal_gives_feedback(sqlite_database) -> None:  # type: ignore[no-untyped-def]
+    ws = sqlite_database.default_workspace_id()
+    P.save_version(sqlite_database, ws, "p", template_type="chat", template_format="f-string",
+                   template=[{"role": "user", "content": "Hi {name}"}])
+    P.set_label(sqlite_database, ws, "p", "staging", version=1)
+    at = page()
+    open_prompt(at, "p")
+    pid = P.get_prompt_summary(sqlite_database, ws, "p").id
+    click(at, f"prompts_lbl_remove_{pid}")
+    assert any("Removed label staging" in s.value for s in at.success)
+    assert P.list_labels(sqlite_database, ws, "p") == []
+
+
 def test_add_remove_reorder_messages_and_roles(sqlite_database) -> None:  # type: ignore[no-untyped-def]
     ws = sqlite_database.default_workspace_id()
     P.save_version(sqlite_database, ws, "p", template_type="chat", template_format="f-string",
@@ -163,10 +192,16 @@ def test_history_diff_rollback_and_comments(sqlite_database) -> None:  # type: i
     at.selectbox(key=f"prompts_diff_right_{pid}_3").select(3)
     at.run()
     diff_html = [e for e in at.get("html")]
-    assert diff_html and "Hello {name}" in diff_html[0].proto.body and "Hey {name}!" in diff_html[0].proto.body
+    body = diff_html[0].proto.body if diff_html else ""
+    plain = re.sub(r"<[^>]+>", "", body)
+    assert "Hello {name}" in plain and "Hey {name}!" in plain
+    # changed words are marked inside the changed line; the shared "{name}" is not
+    assert "<span class='del'>Hello</span>" in body and "<span class='ins'>Hey</span>" in body
+    assert "<span class='ins'>!</span>" in body and "<span class='ins'>{" not in body
     assert "Hello Ada" in texts(at) and "Hey Ada!" in texts(at)  # rendered side by side
     fields = frame_with(at, "field")
     assert list(fields["field"]) == ["llm_config.invocation_parameters.temperature"]
+    assert list(fields["v3"]) == ["0.3"]  # not 0.30000000000000004
     at.selectbox(key=f"prompts_hist_pick_{pid}_3").select(1)
     at.run()
     at.text_input(key=f"prompts_hist_comment_{pid}_1").input("Too formal")

@@ -9,6 +9,7 @@ from core.auth import TokenError, create_token, list_tokens, revoke_token
 from ui import deps
 
 _NEW_TOKEN = "settings_tokens_new_plaintext"
+_REVOKED = "settings_tokens_revoked"
 
 
 def render_api_tokens() -> None:
@@ -18,13 +19,15 @@ def render_api_tokens() -> None:
         "Applications call the REST API (`workbench api`) with `Authorization: Bearer <token>`. "
         "Only a hash of each token is stored: copy a new token when it is shown."
     )
+    revoked = st.session_state.pop(_REVOKED, None)
+    if revoked:
+        st.success(f"Revoked token **{revoked}**: requests using it now get 401.")
     shown = st.session_state.pop(_NEW_TOKEN, None)
     if shown:
         st.success(f"Token **{shown[0]}** created. Copy it now; it will not be shown again.")
         st.code(shown[1], language=None)
-    c = st.columns([3, 1])
+    c = st.columns([3, 1], vertical_alignment="bottom")
     name = c[0].text_input("New token name", key="settings_tokens_name", placeholder="e.g. checkout-service")
-    c[1].write("")
     if c[1].button("Create token", key="settings_tokens_create", type="primary"):
         try:
             plaintext, info = create_token(db, ws, name)
@@ -48,10 +51,10 @@ def render_api_tokens() -> None:
     )
     active = [t for t in tokens if t.active]
     if active:
-        c = st.columns([3, 1])
+        c = st.columns([3, 1], vertical_alignment="bottom")
         pick = c[0].selectbox("Revoke", active, format_func=lambda t: f"{t.name} ({t.prefix}…)",
                               key="settings_tokens_revoke_pick")
-        c[1].write("")
         if c[1].button("Revoke", key="settings_tokens_revoke"):
             revoke_token(db, ws, pick.id)
+            st.session_state[_REVOKED] = pick.name
             st.rerun()

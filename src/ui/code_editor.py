@@ -9,13 +9,30 @@ tests use that because custom components are opaque to AppTest.
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 
 import streamlit as st
 
 MODE_KEY = "prompts_code_editor"
-# Ace modes that highlight each template syntax best.
-ACE_LANGUAGE = {"f-string": "python", "mustache": "handlebars", "jinja2": "django", "none": "text"}
+# Ace modes that highlight each template syntax best. Ace has no f-string mode; Smarty's
+# highlighter marks every single-brace ``{…}`` block, which is exactly an f-string
+# placeholder (``python`` highlighted keywords in the prose and left ``{var}`` plain).
+ACE_LANGUAGE = {"f-string": "smarty", "mustache": "handlebars", "jinja2": "django", "none": "text"}
+
+
+# An f-string placeholder: {name}, {user.name}, {items[0]}, {x!r}, {x:>10}; not {{ or }}.
+_FSTRING_FIELD = re.compile(r"(?<!\{)\{[A-Za-z_][\w.\[\]]*(?:![rsa])?(?::[^{}\n]*)?\}(?!\})")
+
+
+def fstring_markers(text: str) -> list[dict[str, Any]]:
+    """Ace markers boxing every f-string placeholder (the chrome theme draws them)."""
+    markers = []
+    for row, line in enumerate(text.split("\n")):
+        for m in _FSTRING_FIELD.finditer(line):
+            markers.append({"startRow": row, "startCol": m.start(), "endRow": row, "endCol": m.end(),
+                            "className": "ace_selected-word", "type": "text"})
+    return markers
 
 
 def editor_mode() -> str:
@@ -62,6 +79,7 @@ def code_editor(
         show_gutter=True,
         auto_update=True,
         annotations=annotations,
+        markers=fstring_markers(value) if template_format == "f-string" else None,
         placeholder=placeholder,
     )
     return value if result is None else str(result)

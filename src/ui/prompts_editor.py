@@ -178,10 +178,9 @@ def _save_bar(prompt: PromptSummary, draft: dict[str, Any], check: DraftCheck) -
     base = draft["base_version"]
     if base and base != prompt.latest_version:
         st.caption(f"Editing from v{base}; the newest is v{prompt.latest_version}.")
-    cols = st.columns([4, 1])
+    cols = st.columns([4, 1], vertical_alignment="bottom")
     draft["note"] = cols[0].text_input("Version note", value=draft.get("note", ""), key=f"prompts_ed_note_{rev}",
                                        placeholder="What changed and why")
-    cols[1].write("")
     if cols[1].button(f"💾 Save as v{next_version}", key=f"prompts_ed_save_{rev}", type="primary",
                       width="stretch"):
         cfg, cfg_errors = state.draft_llm_config(draft)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 import html
 import json
+import re
 
 import pandas as pd
 import streamlit as st
@@ -23,6 +25,7 @@ from core.prompts.diff import VersionDiff
 from ui import deps
 from ui import prompts_state as state
 
+_TOKENS = re.compile(r"\w+|\s+|[^\w\s]")
 _COLOURS = {"equal": "", "insert": "#e6ffec", "delete": "#ffebe9", "replace": "#fff8c5"}
 
 
@@ -103,7 +106,26 @@ def _version_detail(prompt: PromptSummary, v: PromptVersionInfo, latest: int) ->
             st.error(exc.message)
         else:
             st.session_state.pop(f"prompts_hist_comment_{prompt.id}_{v.version}", None)
+            st.session_state["prompts_flash"] = f"Comment added to v{v.version}."
             st.rerun()
+
+
+def _word_marks(left: str, right: str) -> tuple[str, str]:
+    """Both sides of a changed line as HTML, with the changed words marked."""
+    # Words, runs of spaces and single punctuation marks: "{name}!" shares "{name}" with "{name}".
+    a, b = _TOKENS.findall(left), _TOKENS.findall(right)
+    out_a, out_b = [], []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        left_part, right_part = html.escape("".join(a[i1:i2])), html.escape("".join(b[j1:j2]))
+        if op == "equal":
+            out_a.append(left_part)
+            out_b.append(right_part)
+            continue
+        if left_part:
+            out_a.append(f"<span class='del'>{left_part}</span>")
+        if right_part:
+            out_b.append(f"<span class='ins'>{right_part}</span>")
+    return "".join(out_a), "".join(out_b)
 
 
 def diff_table_html(diff: VersionDiff) -> str:
@@ -113,19 +135,24 @@ def diff_table_html(diff: VersionDiff) -> str:
         colour = _COLOURS[line.op]
         left_bg = colour if line.op in ("delete", "replace") else ""
         right_bg = colour if line.op in ("insert", "replace") else ""
+        left_html, right_html = html.escape(line.left or ""), html.escape(line.right or "")
+        if line.op == "replace" and line.left and line.right:
+            left_html, right_html = _word_marks(line.left, line.right)
         rows.append(
             "<tr>"
             f"<td class='n'>{line.left_no or ''}</td>"
-            f"<td style='background:{left_bg}'>{html.escape(line.left or '')}</td>"
+            f"<td style='background:{left_bg}'>{left_html}</td>"
             f"<td class='n'>{line.right_no or ''}</td>"
-            f"<td style='background:{right_bg}'>{html.escape(line.right or '')}</td>"
+            f"<td style='background:{right_bg}'>{right_html}</td>"
             "</tr>"
         )
     return (
         "<style>.pwdiff{border-collapse:collapse;width:100%;table-layout:fixed;"
         "font-family:monospace;font-size:13px}"
         ".pwdiff td{padding:2px 6px;vertical-align:top;white-space:pre-wrap;border-bottom:1px solid #eee}"
-        ".pwdiff td.n{color:#888;width:2.5em;text-align:right}</style>"
+        ".pwdiff td.n{color:#888;width:2.5em;text-align:right}"
+        ".pwdiff .del{background:#ffc1c0;text-decoration:line-through}"
+        ".pwdiff .ins{background:#abf2bc}</style>"
         "<table class='pwdiff'><colgroup><col style='width:3em'><col><col style='width:3em'><col>"
         f"</colgroup><tr><th></th><th>v{diff.left.version}</th><th></th>"
         f"<th>v{diff.right.version}</th></tr>{''.join(rows)}</table>"
@@ -160,4 +187,6 @@ def render_diff(diff: VersionDiff) -> None:
 
 
 def _show(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:.10g}"  # 0.6000000000000001 (float arithmetic) reads as 0.6
     return "" if value is None else value if isinstance(value, str) else json.dumps(value)

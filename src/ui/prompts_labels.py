@@ -80,10 +80,11 @@ def render_labels(prompt: PromptSummary) -> None:
                 st.session_state["prompts_flash"] = f"{name} is now a weighted release"
                 st.rerun()
         if labels:
-            c = st.columns([2, 1])
+            c = st.columns([2, 1], vertical_alignment="bottom")
             drop = c[0].selectbox("Remove label", [li.name for li in labels], key=f"prompts_lbl_drop_{prompt.id}")
             if c[1].button("Remove", key=f"prompts_lbl_remove_{prompt.id}"):
                 remove_label(db, ws, prompt.name, drop, actor=deps.current_user())
+                st.session_state["prompts_flash"] = f"Removed label {drop}; code asking for {prompt.name}@{drop} now fails."
                 st.rerun()
     except PromptRegistryError as exc:
         st.error(exc.message)

@@ -23,9 +23,8 @@ def render_settings(prompt: PromptSummary) -> None:
     """Forms that change the prompt itself (never its versions)."""
     db, ws = deps.db(), deps.workspace_id()
     try:
-        c = st.columns([3, 1])
+        c = st.columns([3, 1], vertical_alignment="bottom")
         new_name = c[0].text_input("Name", value=prompt.name, key=f"prompts_set_name_{prompt.id}")
-        c[1].write("")
         if c[1].button("Rename", key=f"prompts_set_rename_{prompt.id}", disabled=new_name.strip() == prompt.name):
             renamed = rename_prompt(db, ws, prompt.name, new_name)
             draft = state.get_draft(prompt.name)
@@ -39,12 +38,12 @@ def render_settings(prompt: PromptSummary) -> None:
 
         paths = [f.path for f in list_folders(db, ws)]
         current = prompt.folder_path or TOP
-        c = st.columns([3, 1])
+        c = st.columns([3, 1], vertical_alignment="bottom")
         target = c[0].selectbox("Folder", [TOP, *paths], index=[TOP, *paths].index(current),
                                 key=f"prompts_set_folder_{prompt.id}")
-        c[1].write("")
         if c[1].button("Move", key=f"prompts_set_move_{prompt.id}", disabled=target == current):
             move_prompt(db, ws, prompt.name, None if target == TOP else target)
+            st.session_state["prompts_flash"] = f"Moved {prompt.name} to {target}."
             st.rerun()
 
         desc = st.text_area("Description", value=prompt.description, key=f"prompts_set_desc_{prompt.id}")
@@ -59,6 +58,7 @@ def render_settings(prompt: PromptSummary) -> None:
         if prompt.archived:
             if st.button("♻️ Restore from archive", key=f"prompts_set_unarchive_{prompt.id}"):
                 archive_prompt(db, ws, prompt.name, archived=False)
+                st.session_state["prompts_flash"] = f"Restored {prompt.name}."
                 st.rerun()
         elif st.button("🗄️ Archive", key=f"prompts_set_archive_{prompt.id}",
                        help="Hidden from the list; code can still fetch it by name"):
@@ -72,6 +72,7 @@ def render_settings(prompt: PromptSummary) -> None:
                 delete_prompt(db, ws, prompt.name)
                 state.drop_draft(prompt.name)
                 st.session_state.pop(SELECTED_KEY, None)
+                st.session_state["prompts_flash"] = f"Deleted {prompt.name}."
                 st.rerun()
     except PromptRegistryError as exc:
         st.error(exc.message)

@@ -42,6 +42,7 @@ def render_snippets() -> None:
                     st.error(exc.message)
                 else:
                     st.session_state[SELECTED] = name.strip()
+                    st.session_state["prompts_flash"] = f"Created snippet {name.strip()}: include it with [[snippet:{name.strip()}]]."
                     for key in ("prompts_snip_new_name", "prompts_snip_new_desc", "prompts_snip_new_body"):
                         st.session_state.pop(key, None)
                     st.rerun()
@@ -73,11 +74,13 @@ def render_snippets() -> None:
             except PromptRegistryError as exc:
                 st.error(f"Not saved: {exc.message}")
             else:
+                st.session_state["prompts_flash"] = f"Saved snippet {current.name} v{current.latest_version + 1}."
                 st.rerun()
         if c[1].button("🗄️ Archive", key=f"prompts_snip_archive_{current.id}",
                        help="Hide from the list; templates that include it keep working"):
             archive_snippet(db, ws, current.name)
             st.session_state.pop(SELECTED, None)
+            st.session_state["prompts_flash"] = f"Archived snippet {current.name}."
             st.rerun()
         st.markdown("**Used in**")
         usages = snippet_usages(db, ws, current.name)

@@ -65,7 +65,13 @@ def _render_tracing() -> None:
         st.info("Spans are stored in the workbench database only. Set "
                 "`PHOENIX_COLLECTOR_ENDPOINT` (environment or secrets.toml) to also export "
                 "them to an Arize Phoenix collector.")
-    c = st.columns(3)
+    c = st.columns(4)
+    try:
+        from core.tracing.store import count_spans
+
+        c[3].metric("Spans stored here", count_spans(deps.db(), deps.workspace_id(), span_kind=None))
+    except Exception:  # a metric is not worth failing the tab for
+        c[3].metric("Spans stored here", "—")
     c[0].metric("Exported spans", status.get("exported", 0))
     c[1].metric("Failed exports", status.get("failed", 0))
     c[2].metric("Last export", status.get("last_export_at") or "—")

@@ -54,7 +54,7 @@ def render_providers() -> None:
     names = list(credentials.PROVIDER_KEY_ENV)
     provider = st.selectbox("Provider", names, format_func=provider_label,
                             key="settings_key_provider")
-    cols = st.columns([4, 1, 1])
+    cols = st.columns([4, 1, 1], vertical_alignment="bottom")
     cols[0].text_input(f"{provider_label(provider)} API key", type="password",
                        key=f"settings_key_input_{provider}",
                        placeholder=credentials.key_env_vars(provider)[0],
@@ -69,7 +69,7 @@ def render_providers() -> None:
 
     st.subheader("Test connection")
     st.caption("Sends a one-token request (not recorded) with the key shown above.")
-    test_cols = st.columns([3, 1])
+    test_cols = st.columns([3, 1], vertical_alignment="bottom")
     testable = [p for p in CHECK_MODELS if p != "local"]
     target = test_cols[0].selectbox("Provider to test", ["local", *testable],
                                     format_func=provider_label, key="settings_test_provider")

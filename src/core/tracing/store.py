@@ -65,6 +65,16 @@ def count_spans(db: Database, workspace_id: int, **filters: Any) -> int:
         return int(s.scalar(stmt) or 0)
 
 
+def list_span_models(db: Database, workspace_id: int, *, span_kind: str | None = "LLM") -> list[str]:
+    """Every distinct model name among the workspace's spans, sorted (for filter pickers)."""
+    stmt = select(Span.model_name).distinct().where(
+        Span.workspace_id == workspace_id, Span.model_name.is_not(None), Span.model_name != "")
+    if span_kind:
+        stmt = stmt.where(Span.span_kind == span_kind.upper())
+    with db.session() as s:
+        return sorted((str(m) for m in s.scalars(stmt)), key=str.lower)
+
+
 def get_span(db: Database, span_id: str, *, workspace_id: int | None = None) -> dict[str, Any] | None:
     """One span in Phoenix's REST shape (context, attributes flat and dotted, events), or None."""
     stmt = select(Span).where(Span.span_id == span_id)
