@@ -7,7 +7,10 @@ staging, add a snippet and see it expanded in the preview.
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from playwright.sync_api import expect
 
 from core import prompts as P
 from core.db import Database
@@ -29,7 +32,17 @@ def ace_frames(page):  # type: ignore[no-untyped-def]
 def type_in_ace(page, index: int, text: str) -> None:  # type: ignore[no-untyped-def]
     """Replace the content of the index-th message editor (paste-like, no auto-pairing)."""
     frame = page.frame_locator('[class*="st-key-prompts_ed_msg_"] iframe').nth(index)
-    frame.locator(".ace_content").click()
+    editor = frame.locator(".ace_editor")
+    # On a loaded machine the component iframe can take a while to load Ace: a click that
+    # lands before then focuses nothing and the typing goes nowhere (no rerun follows).
+    for attempt in range(3):
+        frame.locator(".ace_content").click()
+        try:
+            expect(editor).to_have_class(re.compile(r"\bace_focus\b"), timeout=10_000)
+            break
+        except AssertionError:
+            if attempt == 2:
+                raise
     page.keyboard.press("Control+A")
     rerun(page, lambda: page.keyboard.insert_text(text))
     wait_for_app(page)
