@@ -4,6 +4,7 @@ Every function takes the Database and the workspace id first and returns frozen 
 detached from the session, so pages, the REST API, the CLI and scripts share them.
 """
 
+from core.prompts.comments import add_comment, delete_comment, list_comments
 from core.prompts.diff import VersionDiff, diff_versions
 from core.prompts.errors import (
     CommentNotFoundError,
@@ -51,14 +52,11 @@ from core.prompts.models import (
     VersionSpec,
 )
 from core.prompts.registry import (
-    add_comment,
     archive_prompt,
     create_prompt,
-    delete_comment,
     delete_prompt,
     get_prompt_summary,
     get_version,
-    list_comments,
     list_prompts,
     list_versions,
     move_prompt,

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pydantic
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
+from core import safe_yaml
 from core.db import Database
 from core.db.models import Prompt, PromptVersion, VersionComment
 from core.prompts import labels as label_ops
@@ -40,34 +40,6 @@ FORMAT_VERSION = 1
 # -- safe YAML -------------------------------------------------------------------------------
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader (no object tags) that also refuses anchors and aliases (no alias bombs)."""
-
-    def compose_node(self, parent: Any, index: Any) -> Any:  # type: ignore[override]
-        event = self.peek_event()
-        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-            mark = event.start_mark
-            raise yaml.YAMLError(
-                f"line {mark.line + 1}, column {mark.column + 1}: "
-                "YAML anchors and aliases are not allowed in prompt files"
-            )
-        return super().compose_node(parent, index)
-
-
-class _Dumper(yaml.SafeDumper):
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
-
-
-def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
-    # Literal blocks keep multi-line templates readable and make git diffs line-based.
-    style = "|" if "\n" in value else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-_Dumper.add_representer(str, _str_representer)
-
-
 def load_yaml(path: Path) -> Any:
     """Parse one file safely (size bound, no tags, no aliases); PromptFileError names the file."""
     try:
@@ -80,21 +52,14 @@ def load_yaml(path: Path) -> Any:
     except (OSError, UnicodeDecodeError) as exc:
         raise PromptFileError(str(path), f"can't read: {exc}") from exc
     try:
-        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - _StrictLoader is a SafeLoader
-    except yaml.YAMLError as exc:
+        return safe_yaml.loads(text)
+    except safe_yaml.YAMLError as exc:
         raise PromptFileError(str(path), f"not valid YAML: {exc}") from exc
 
 
 def dump_yaml(data: Any) -> str:
     """YAML text with keys in the given order, unicode kept, long lines not folded."""
-    return yaml.dump(
-        data,
-        Dumper=_Dumper,
-        sort_keys=False,
-        allow_unicode=True,
-        width=10_000,
-        default_flow_style=False,
-    )
+    return safe_yaml.dumps(data)
 
 
 # -- file schema -----------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Prompts and their append-only versions: create, rename, move, archive, save, rollback, comment."""
+"""Prompts and their append-only versions: create, rename, move, archive, save, rollback."""
 
 from __future__ import annotations
 
@@ -14,9 +14,8 @@ from sqlalchemy.orm import Session
 
 from core.db import Database
 from core.db.base import utcnow
-from core.db.models import Prompt, PromptLabel, PromptVersion, VersionComment
+from core.db.models import Prompt, PromptLabel, PromptVersion
 from core.prompts.errors import (
-    CommentNotFoundError,
     DuplicateNameError,
     PromptNotFoundError,
     ValidationError,
@@ -24,7 +23,6 @@ from core.prompts.errors import (
 )
 from core.prompts.folders import folder_paths, resolve_folder
 from core.prompts.models import (
-    CommentInfo,
     PromptSummary,
     PromptVersionInfo,
     VersionSpec,
@@ -52,7 +50,9 @@ def pydantic_message(exc: pydantic.ValidationError) -> str:
     errors = exc.errors()
     # For "list of messages or a string", a list with a bad message also fails the string
     # branch; that second complaint only confuses, so it goes when there are others.
-    branch_errors = [e for e in errors if "str" in e.get("loc", ()) and e.get("type") == "string_type"]
+    branch_errors = [
+        e for e in errors if "str" in e.get("loc", ()) and e.get("type") == "string_type"
+    ]
     if len(branch_errors) < len(errors):
         errors = [e for e in errors if e not in branch_errors]
     lines = []
@@ -473,7 +473,7 @@ def save_version(
     raise AssertionError("unreachable")
 
 
-def _version_row(session: Session, prompt: Prompt, version: int) -> PromptVersion:
+def version_row(session: Session, prompt: Prompt, version: int) -> PromptVersion:
     row = session.scalar(
         select(PromptVersion).where(
             PromptVersion.prompt_id == prompt.id, PromptVersion.version == version
@@ -505,7 +505,7 @@ def get_version(
     with db.read_session() as s:
         prompt = get_prompt_row(s, workspace_id, name)
         if version is not None:
-            row = _version_row(s, prompt, int(version))
+            row = version_row(s, prompt, int(version))
         elif label is not None and label != "latest":
             vid = pick_version_id(s, prompt, label, key)
             found = s.get(PromptVersion, vid)
@@ -515,7 +515,7 @@ def get_version(
         else:
             if prompt.version_count == 0:
                 raise VersionNotFoundError(f"prompt {name!r} has no versions yet")
-            row = _version_row(s, prompt, prompt.version_count)
+            row = version_row(s, prompt, prompt.version_count)
         info = version_info(prompt, row, labels_by_version(s, prompt.id).get(row.id))
         if expand_snippets and template_references(info.template):
             expanded = expand_template(info.template, SessionResolver(s, workspace_id))
@@ -567,61 +567,6 @@ def rollback(
         create_if_missing=False,
         source=f"rollback:v{version}",
     )
-
-
-def add_comment(
-    db: Database,
-    workspace_id: int,
-    name: str,
-    version: int,
-    body: str,
-    *,
-    author: str | None = None,
-) -> CommentInfo:
-    """Add a review comment to a version."""
-    if not isinstance(body, str) or not body.strip():
-        raise ValidationError("a comment needs some text")
-    with db.session() as s:
-        prompt = get_prompt_row(s, workspace_id, name)
-        row = _version_row(s, prompt, version)
-        comment = VersionComment(version_id=row.id, author=author, body=body.strip())
-        s.add(comment)
-        s.flush()
-        return CommentInfo(comment.id, version, author, comment.body, comment.created_at)
-
-
-def list_comments(
-    db: Database, workspace_id: int, name: str, version: int | None = None
-) -> list[CommentInfo]:
-    """Comments on one version (or on every version), oldest first."""
-    with db.read_session() as s:
-        prompt = get_prompt_row(s, workspace_id, name)
-        query = (
-            select(VersionComment, PromptVersion.version)
-            .join(PromptVersion, PromptVersion.id == VersionComment.version_id)
-            .where(PromptVersion.prompt_id == prompt.id)
-            .order_by(VersionComment.created_at, VersionComment.id)
-        )
-        if version is not None:
-            query = query.where(PromptVersion.version == version)
-        return [
-            CommentInfo(c.id, v, c.author, c.body, c.created_at)
-            for c, v in s.execute(query).tuples()
-        ]
-
-
-def delete_comment(db: Database, workspace_id: int, name: str, comment_id: int) -> None:
-    """Delete one comment of the prompt's versions."""
-    with db.session() as s:
-        prompt = get_prompt_row(s, workspace_id, name)
-        comment = s.scalar(
-            select(VersionComment)
-            .join(PromptVersion, PromptVersion.id == VersionComment.version_id)
-            .where(PromptVersion.prompt_id == prompt.id, VersionComment.id == comment_id)
-        )
-        if comment is None:
-            raise CommentNotFoundError(f"no comment {comment_id} on prompt {name!r}")
-        s.delete(comment)
 
 
 def count_prompts(db: Database, workspace_id: int) -> int:
