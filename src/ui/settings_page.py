@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -62,9 +63,10 @@ def _render_tracing() -> None:
         st.success(f"Exporting spans to Phoenix at `{status.get('endpoint')}` "
                    f"(project **{status.get('project')}**).")
     else:
-        st.info("Spans are stored in the workbench database only. Set "
-                "`PHOENIX_COLLECTOR_ENDPOINT` (environment or secrets.toml) to also export "
-                "them to an Arize Phoenix collector.")
+        st.info("Spans are stored in the workbench database only. Set a Phoenix collector "
+                "below (or `PHOENIX_COLLECTOR_ENDPOINT` in the environment or secrets.toml) "
+                "to also export them to Arize Phoenix.")
+    _render_phoenix_form(tracing)
     c = st.columns(4)
     try:
         from core.tracing.store import count_spans
@@ -77,6 +79,46 @@ def _render_tracing() -> None:
     c[2].metric("Last export", status.get("last_export_at") or "—")
     if status.get("last_error"):
         st.warning(f"Last export error: {status['last_error']}")
+
+
+def _render_phoenix_form(tracing: Any) -> None:
+    from core import app_settings
+    from core.tracing.phoenix import endpoint_source
+
+    source = endpoint_source()
+    if source in {"environment", "secrets"}:
+        where = "the environment" if source == "environment" else "secrets.toml"
+        st.caption(f"The collector is set in {where}; change it there.")
+        return
+    saved = app_settings.get_setting(app_settings.PHOENIX_ENDPOINT) or ""
+    with st.form("settings_phoenix_form", border=True):
+        url = st.text_input(
+            "Phoenix collector URL", value=saved, key="settings_phoenix_url",
+            placeholder="http://127.0.0.1:6006",
+            help="Base URL of a Phoenix server; spans go to <URL>/v1/traces over OTLP/HTTP. "
+                 "Saved for this workbench (not a secret) and applied at once.",
+        )
+        c = st.columns(2)
+        save = c[0].form_submit_button("Save and export", type="primary", width="stretch")
+        stop = c[1].form_submit_button("Stop exporting", width="stretch", disabled=not saved)
+    if save:
+        url = url.strip()
+        if not url.startswith(("http://", "https://")):
+            st.error("Phoenix collector URL: it must start with http:// or https://.")
+            return
+        try:
+            app_settings.save_setting(app_settings.PHOENIX_ENDPOINT, url)
+        except app_settings.SettingsError as exc:
+            st.error(f"Phoenix collector URL: {exc}.")
+            return
+        tracing.get_recorder(deps.settings().database_url).configure_phoenix(url)
+        st.toast("Phoenix export on")
+        st.rerun()
+    if stop:
+        app_settings.save_setting(app_settings.PHOENIX_ENDPOINT, None)
+        tracing.get_recorder(deps.settings().database_url).configure_phoenix(None)
+        st.toast("Phoenix export off")
+        st.rerun()
 
 
 def render_settings_page() -> None:

@@ -36,9 +36,34 @@ def traces_url(endpoint: str) -> str:
 
 
 def endpoint_from_env() -> str | None:
-    """The collector base URL from ``PHOENIX_COLLECTOR_ENDPOINT``, if set."""
+    """The collector base URL: ``PHOENIX_COLLECTOR_ENDPOINT`` from the environment, else
+    from ``.streamlit/secrets.toml``, else the value saved on the Settings page."""
     value = os.environ.get(ENDPOINT_ENV, "").strip()
-    return value or None
+    if value:
+        return value
+    from core import app_settings
+    from core.credentials import CredentialsError, load_secrets
+
+    try:
+        value = str(load_secrets().get(ENDPOINT_ENV) or "").strip()
+    except CredentialsError:  # a broken secrets file is reported by the Settings page
+        value = ""
+    return value or str(app_settings.get_setting(app_settings.PHOENIX_ENDPOINT) or "") or None
+
+
+def endpoint_source() -> str | None:
+    """Where the collector endpoint comes from: ``environment``, ``secrets`` or ``settings``."""
+    from core import app_settings
+    from core.credentials import CredentialsError, load_secrets
+
+    if os.environ.get(ENDPOINT_ENV, "").strip():
+        return "environment"
+    try:
+        if str(load_secrets().get(ENDPOINT_ENV) or "").strip():
+            return "secrets"
+    except CredentialsError:
+        pass
+    return "settings" if app_settings.get_setting(app_settings.PHOENIX_ENDPOINT) else None
 
 
 class CountingExporter(SpanExporter):
