@@ -53,7 +53,7 @@ def list_spans(
     )
     stmt = stmt.order_by(Span.start_time.desc(), Span.id.desc())
     stmt = stmt.limit(_limit(limit)).offset(max(0, offset))
-    with db.session() as s:
+    with db.read_session() as s:
         return [dict(row._mapping) for row in s.execute(stmt)]
 
 
@@ -61,7 +61,7 @@ def count_spans(db: Database, workspace_id: int, **filters: Any) -> int:
     """How many spans :func:`list_spans` would page through with the same filters."""
     filters.setdefault("span_kind", "LLM")
     stmt = _span_filters(select(func.count(Span.id)), db, workspace_id, **filters)
-    with db.session() as s:
+    with db.read_session() as s:
         return int(s.scalar(stmt) or 0)
 
 
@@ -71,7 +71,7 @@ def list_span_models(db: Database, workspace_id: int, *, span_kind: str | None =
         Span.workspace_id == workspace_id, Span.model_name.is_not(None), Span.model_name != "")
     if span_kind:
         stmt = stmt.where(Span.span_kind == span_kind.upper())
-    with db.session() as s:
+    with db.read_session() as s:
         return sorted((str(m) for m in s.scalars(stmt)), key=str.lower)
 
 
@@ -80,7 +80,7 @@ def get_span(db: Database, span_id: str, *, workspace_id: int | None = None) -> 
     stmt = select(Span).where(Span.span_id == span_id)
     if workspace_id is not None:
         stmt = stmt.where(Span.workspace_id == workspace_id)
-    with db.session() as s:
+    with db.read_session() as s:
         span = s.scalar(stmt)
         return _span_dict(span) if span else None
 
@@ -90,7 +90,7 @@ def get_trace(db: Database, trace_id: str, *, workspace_id: int | None = None) -
     stmt = select(Span).where(Span.trace_id == trace_id).order_by(Span.start_time, Span.id)
     if workspace_id is not None:
         stmt = stmt.where(Span.workspace_id == workspace_id)
-    with db.session() as s:
+    with db.read_session() as s:
         return [_span_dict(span) for span in s.scalars(stmt)]
 
 
@@ -169,7 +169,7 @@ def list_runs(
                                            f"rm{next(names)}", nested=False))
     stmt = stmt.where(*conditions).order_by(Run.started_at.desc(), Run.id.desc())
     stmt = stmt.limit(_limit(limit)).offset(max(0, offset))
-    with db.session() as s:
+    with db.read_session() as s:
         return [_run_dict(run) for run in s.scalars(stmt)]
 
 
@@ -178,14 +178,14 @@ def get_run(db: Database, run_id: str, *, workspace_id: int | None = None) -> di
     stmt = select(Run).where(Run.id == run_id)
     if workspace_id is not None:
         stmt = stmt.where(Run.workspace_id == workspace_id)
-    with db.session() as s:
+    with db.read_session() as s:
         run = s.scalar(stmt)
         return _run_dict(run) if run else None
 
 
 def get_run_for_span(db: Database, span_id: str) -> dict[str, Any] | None:
     """The run recorded with a span (our own calls only; OTLP spans have none)."""
-    with db.session() as s:
+    with db.read_session() as s:
         run = s.scalar(select(Run).where(Run.span_id == span_id).limit(1))
         return _run_dict(run) if run else None
 
