@@ -290,3 +290,42 @@ def test_app_starts_warm_up_once_per_process(monkeypatch: pytest.MonkeyPatch) ->
     thread.join(120)
     assert not thread.is_alive() and get_local_model().loaded
     assert "litellm" in sys.modules
+
+
+def test_a_waiting_caller_gives_up_when_cancelled_and_passes_the_wake_on() -> None:
+    from core.providers.local_pool import PoolWaitCancelledError
+
+    pool, _ = make_pool(1)
+    held = pool.acquire(1)
+    cancel = threading.Event()
+    outcome: list[object] = []
+
+    def wait(event: threading.Event | None) -> None:
+        try:
+            outcome.append(pool.acquire(timeout=30, cancel=event))
+        except PoolWaitCancelledError as exc:
+            outcome.append(exc)
+
+    quitter = threading.Thread(target=wait, args=(cancel,))
+    quitter.start()
+    deadline = time.monotonic() + 10
+    while pool.stats().waiting < 1 and time.monotonic() < deadline:
+        time.sleep(0.01)  # polling a condition
+    cancel.set()
+    pool.wake()
+    quitter.join(10)
+    assert isinstance(outcome[0], PoolWaitCancelledError) and pool.stats().waiting == 0
+    stayer = threading.Thread(target=wait, args=(None,))
+    stayer.start()
+    pool.release(held)
+    stayer.join(10)
+    assert outcome[1] is held and pool.stats().in_use == 1
+
+
+def test_warm_puts_new_items_straight_into_the_idle_stack() -> None:
+    pool, made = make_pool(3)
+    pool.warm(2)
+    stats = pool.stats()
+    assert (stats.created, stats.ready, stats.in_use, stats.leases) == (2, 2, 0, 0)
+    pool.warm(5)  # bounded by the pool size
+    assert len(made) == 3 and pool.stats().ready == 3

@@ -52,5 +52,6 @@ def render() -> None:
             card = state.cards[index]
             with col:
                 playground_card.render_card(card, index, n, list(options), card.id in running, placeholders)
+    runs.prewarm(state.cards)  # so the first Run all streams every card at once
     runs.stream_live(placeholders)  # returns at once when nothing runs
     ps.autosave()

@@ -9,6 +9,7 @@ re-attaches to them, which is also how Stop works.
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -16,7 +17,13 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from core.playground.requests import CardFieldError
-from core.playground.runner import CardJob, RunHandle, make_job, new_trace_id
+from core.playground.runner import (
+    CardJob,
+    RunHandle,
+    make_job,
+    new_trace_id,
+    prewarm_embedded_model,
+)
 from core.playground.state import Card, Message, Turn
 from ui import deps
 from ui import playground_output as output
@@ -80,6 +87,20 @@ def start(card_ids: list[str], *, fresh: bool = False, message: Message | None =
         jobs.append(job)
     if jobs:
         ps.add_handle(RunHandle(jobs).start())
+
+
+def prewarm(cards: list[Card]) -> None:
+    """Make one embedded-model context per local card in the background (returns at once).
+
+    Called on every script run (page load, card added or duplicated): a no-op once the
+    contexts exist. ``WORKBENCH_WARM_UP=0`` (hosts short of memory) switches it off.
+    """
+    if deps.warm_up_contexts() == 0:
+        return
+    try:
+        prewarm_embedded_model(cards)
+    except Exception:  # warming is an optimisation: a real Run reports any problem
+        logging.getLogger(__name__).warning("could not warm the embedded model", exc_info=True)
 
 
 def run_all() -> None:

@@ -116,3 +116,104 @@ def test_three_cards_after_run_screenshot(page, app_url: str) -> None:  # type: 
     wait_for_app(page)
     shot = screenshot(page, "playground-three-cards")
     assert shot.stat().st_size > 50_000
+
+
+STOPPED = "text=Stopped — the partial output is kept."
+STORY = "Write a very long story about a lighthouse keeper and her cat."
+
+
+def long_story_card(page, card) -> None:  # type: ignore[no-untyped-def]
+    """Make a card ask for ~400 tokens of story (long enough to stop it mid-way)."""
+    set_max_tokens(page, card, 400)
+    card.get_by_role("tab", name="Template").click()
+    question = card.get_by_label("question")
+    question.fill(STORY)
+    rerun(page, lambda: question.press("Control+Enter"))
+
+
+def wait_streaming(page, card) -> None:  # type: ignore[no-untyped-def]
+    """Wait until the card shows partial text with the streaming cursor."""
+    card.locator("text=/▌/").first.wait_for(timeout=60_000)
+
+
+def runs_of(server, session_id: str) -> list[dict]:  # type: ignore[no-untyped-def,type-arg]
+    from core.db import Database
+    from core.tracing.store import list_runs
+
+    db = Database(f"sqlite:///{server.home / 'workbench.db'}")
+    try:
+        return list_runs(db, db.default_workspace_id(), session_id=session_id)
+    finally:
+        db.engine.dispose()
+
+
+def wait_runs(server, session_id: str, n: int) -> list[dict]:  # type: ignore[no-untyped-def,type-arg]
+    """The session's runs once ``n`` of them are recorded (the recorder writes in batches)."""
+    deadline = time.monotonic() + 30
+    while True:
+        found = runs_of(server, session_id)
+        if len(found) >= n or time.monotonic() > deadline:
+            return found
+        time.sleep(0.2)  # polling interval of a condition, not a wait-for
+
+
+def session_of(page) -> str:  # type: ignore[no-untyped-def]
+    from urllib.parse import parse_qs, urlsplit
+
+    return parse_qs(urlsplit(page.url).query)["session"][0]
+
+
+def test_stop_keeps_partial_output_and_records_cancelled(page, app_server) -> None:  # type: ignore[no-untyped-def]
+    page.goto(app_server.url)
+    wait_for_app(page)
+    rerun(page, lambda: page.get_by_role("button", name="+ New session").click())
+    card = cards(page).first
+    long_story_card(page, card)
+    card.get_by_role("button", name="▶ Run").click()
+    wait_streaming(page, card)
+    started = time.monotonic()
+    card.get_by_role("button", name="■ Stop").click()
+    page.locator(STOPPED).first.wait_for(timeout=30_000)
+    stopped_s = time.monotonic() - started
+    wait_for_app(page)
+    assert_no_exception(page)
+    assert stopped_s < 10, f"Stop took {stopped_s:.1f} s"
+    card = cards(page).first
+    assert card.locator(METRICS).count() == 1
+    assert "finish" in card.locator(METRICS).inner_text()
+    kept = card.locator('[data-testid="stChatMessage"]').last.inner_text()
+    assert len(kept.split("Stopped")[0].strip()) > 10, kept  # the partial output is kept
+    assert card.get_by_role("button", name="▶ Run").is_enabled()
+    assert card.get_by_role("button", name="■ Stop").is_disabled()
+    runs = wait_runs(app_server, session_of(page), 1)
+    assert [r["status"] for r in runs] == ["cancelled"], runs
+    assert runs[0]["output_text"] and (runs[0]["completion_tokens"] or 0) < 400
+    page.set_viewport_size({"width": 1600, "height": 1800})
+    screenshot(page, "playground-stopped")
+
+
+def test_stop_all_stops_every_card(page, app_server) -> None:  # type: ignore[no-untyped-def]
+    page.goto(app_server.url)
+    wait_for_app(page)
+    rerun(page, lambda: page.get_by_role("button", name="+ New session").click())
+    rerun(page, lambda: page.get_by_text("Parameters", exact=True).first.click())
+    rerun(page, lambda: page.get_by_text("Variables", exact=True).first.click())
+    long_story_card(page, cards(page).first)
+    rerun(page, lambda: page.get_by_role("button", name="+ Add card").click())
+    assert cards(page).count() == 2
+    page.get_by_role("button", name="▶ Run all").click()
+    for i in range(2):
+        wait_streaming(page, cards(page).nth(i))
+    page.get_by_role("button", name="■ Stop all").click()
+    page.wait_for_function(
+        """() => {
+          const app = document.querySelector('[data-testid="stApp"]');
+          return app.getAttribute('data-test-script-state') === 'notRunning'
+            && (app.innerText.match(/Stopped — the partial output is kept/g) || []).length === 2;
+        }""",
+        timeout=30_000,
+    )
+    assert_no_exception(page)
+    assert page.get_by_role("button", name="■ Stop all").is_disabled()
+    runs = wait_runs(app_server, session_of(page), 2)
+    assert sorted(r["status"] for r in runs) == ["cancelled", "cancelled"], runs

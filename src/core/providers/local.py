@@ -14,6 +14,7 @@ import asyncio
 import atexit
 import functools
 import json
+import logging
 import os
 import threading
 import time
@@ -22,7 +23,13 @@ from pathlib import Path
 from typing import Any
 
 from core.providers.errors import BadRequestError, ProviderError
-from core.providers.local_pool import ContextPool, PoolStats, PoolTimeoutError, default_pool_size
+from core.providers.local_pool import (
+    ContextPool,
+    PoolStats,
+    PoolTimeoutError,
+    PoolWaitCancelledError,
+    default_pool_size,
+)
 from core.providers.runtime import litellm_module
 
 LOCAL_PROVIDER = "local"
@@ -195,6 +202,9 @@ class LocalModel:
                                                   close=_free_llama)
         self._atexit = False
         self._atexit_lock = threading.Lock()
+        self._warm_lock = threading.Lock()
+        self._warm_thread: threading.Thread | None = None
+        self._warm_target = 0
 
     @property
     def loaded(self) -> bool:
@@ -204,6 +214,43 @@ class LocalModel:
     def load(self, contexts: int = 1) -> None:
         """Create ``contexts`` contexts now rather than on first use (thread-safe)."""
         self.pool.warm(contexts)
+
+    def warm_in_background(self, contexts: int) -> threading.Thread | None:
+        """Start making up to ``contexts`` contexts in a background thread; returns at once.
+
+        Contexts are made one at a time, so without this the first calls of a concurrent
+        batch (a playground "Run all") start ~0.3 s apart. One warming thread at a time:
+        a bigger request while it runs raises its target. Returns the thread, or None when
+        enough contexts exist (or are being made) already.
+        """
+        target = min(max(contexts, 0), self.pool.size)
+        with self._warm_lock:
+            if self._warm_thread is None and self.pool.stats().created >= target:
+                return None
+            self._warm_target = max(self._warm_target, target)
+            if self._warm_thread is None:
+                self._warm_thread = threading.Thread(target=self._warm_loop, daemon=True,
+                                                     name="local-model-warm")
+                self._warm_thread.start()
+            return self._warm_thread
+
+    def _warm_loop(self) -> None:
+        done = 0
+        while True:
+            with self._warm_lock:
+                target = self._warm_target
+                if target <= done:  # decided under the lock: a raised target is never missed
+                    self._warm_thread, self._warm_target = None, 0
+                    return
+            try:
+                self.pool.warm(target)
+            except Exception:  # the first real call reports the problem where it can be shown
+                logging.getLogger(__name__).warning("warming the embedded model failed",
+                                                    exc_info=True)
+                with self._warm_lock:
+                    self._warm_thread, self._warm_target = None, 0
+                return
+            done = target
 
     def close(self) -> None:
         """Free the contexts (busy ones when their call ends); they are made again on use."""
@@ -229,22 +276,34 @@ class LocalModel:
                 self._atexit = True
         return llm
 
-    def _acquire(self) -> Any:
+    def _acquire(self, cancel: threading.Event | None = None) -> Any:
         try:
-            return self.pool.acquire(BUSY_TIMEOUT_S)
+            return self.pool.acquire(BUSY_TIMEOUT_S, cancel=cancel)
+        except PoolWaitCancelledError:
+            raise ProviderError("Cancelled while waiting for a free context of the embedded "
+                                "model.", provider=LOCAL_PROVIDER) from None
         except PoolTimeoutError:
             raise ProviderError(f"All {self.pool.size} contexts of the embedded model stayed busy "
                                 f"for {BUSY_TIMEOUT_S:.0f} s; try again (or raise "
                                 "WORKBENCH_LOCAL_CONTEXTS).", provider=LOCAL_PROVIDER) from None
 
     def generate(self, *, messages: list[dict[str, Any]] | None = None, prompt: str | None = None,
-                 params: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
-        """Stream litellm ``GenericStreamingChunk`` dicts; the last one carries real usage."""
+                 params: dict[str, Any] | None = None) -> LocalStream:
+        """Stream litellm ``GenericStreamingChunk`` dicts; the last one carries real usage.
+
+        Nothing runs until the first chunk is asked for; ``interrupt()`` on the result stops
+        a call still waiting for a free context (a busy pool) from any thread.
+        """
+        return LocalStream(self, lambda cancel: self._generate(messages, prompt, params, cancel))
+
+    def _generate(self, messages: list[dict[str, Any]] | None, prompt: str | None,
+                  params: dict[str, Any] | None, cancel: threading.Event
+                  ) -> Iterator[dict[str, Any]]:
         params = dict(params or {})
         check_params(params)
         kwargs = _sampling_kwargs(params)
         response_format = _convert_response_format(params.get("response_format"))
-        llm = self._acquire()
+        llm = self._acquire(cancel)
         chunks: Iterator[Any] | None = None
         try:
             llm.sampled = 0
@@ -291,6 +350,33 @@ class LocalModel:
         prompt = int(llm.prompt_tokens)
         return {"prompt_tokens": prompt, "completion_tokens": completion,
                 "total_tokens": prompt + completion}
+
+
+class LocalStream:
+    """One embedded-model call: an iterator of chunks that can be interrupted from any thread."""
+
+    def __init__(self, model: LocalModel,
+                 make: Callable[[threading.Event], Iterator[dict[str, Any]]]) -> None:
+        self._model = model
+        self._cancel = threading.Event()
+        self._chunks = make(self._cancel)
+
+    def __iter__(self) -> LocalStream:
+        return self
+
+    def __next__(self) -> dict[str, Any]:
+        return next(self._chunks)
+
+    def close(self) -> None:
+        """Stop generating and give the context back (from the iterating thread)."""
+        close = getattr(self._chunks, "close", None)
+        if close is not None:
+            close()
+
+    def interrupt(self) -> None:
+        """From another thread: a call still waiting for a context gives up at once."""
+        self._cancel.set()
+        self._model.pool.wake()
 
 
 def _context_or_bad_request(exc: ValueError) -> ProviderError:

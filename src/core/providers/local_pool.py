@@ -36,6 +36,10 @@ class PoolTimeoutError(TimeoutError):
     """Every context stayed busy for the whole wait."""
 
 
+class PoolWaitCancelledError(Exception):
+    """The caller gave up (``cancel`` was set) while waiting for a context."""
+
+
 @dataclass(frozen=True)
 class PoolStats:
     """Counters for diagnostics and tests (a snapshot; the pool keeps changing)."""
@@ -47,6 +51,8 @@ class PoolStats:
     leases: int  # checkouts served since the pool was made
     max_holders: int  # most calls ever holding one same context at once: must stay 1
     waits: int  # checkouts that had to wait for a context to come back
+    waiting: int = 0  # callers waiting for a context right now
+    ready: int = 0  # contexts fully made (idle or busy); ``created`` also counts ones in the making
 
 
 class ContextPool(Generic[T]):
@@ -71,15 +77,24 @@ class ContextPool(Generic[T]):
         self._leases = 0
         self._max_holders = 0
         self._waits = 0
+        self._waiting = 0
 
-    def acquire(self, timeout: float) -> T:
-        """A context for the caller alone; raises PoolTimeoutError after ``timeout`` seconds."""
+    def acquire(self, timeout: float, cancel: threading.Event | None = None) -> T:
+        """A context for the caller alone; raises PoolTimeoutError after ``timeout`` seconds.
+
+        A call waiting for a busy pool gives up with PoolWaitCancelledError as soon as
+        ``cancel`` is set and :meth:`wake` is called (a Stop must not wait for a context).
+        """
         deadline = time.monotonic() + timeout
         create = False
         item: T | None = None
         with self._cond:
             waited = False
             while True:
+                if cancel is not None and cancel.is_set():
+                    self._waits += int(waited)
+                    self._cond.notify()  # a release may have woken us: pass it on
+                    raise PoolWaitCancelledError("cancelled while waiting for a free context")
                 if self._idle:
                     item = self._idle.pop()
                     break
@@ -91,7 +106,11 @@ class ContextPool(Generic[T]):
                 if remaining <= 0:
                     raise PoolTimeoutError(f"all {self.size} contexts stayed busy for {timeout:.0f} s")
                 waited = True
-                self._cond.wait(remaining)
+                self._waiting += 1
+                try:
+                    self._cond.wait(remaining)
+                finally:
+                    self._waiting -= 1
             self._waits += int(waited)
             epoch = self._current_epoch
         if create:
@@ -114,6 +133,11 @@ class ContextPool(Generic[T]):
             self._peak = max(self._peak, self._in_use)
             self._leases += 1
         return item
+
+    def wake(self) -> None:
+        """Wake every waiting caller so it re-checks its ``cancel`` event."""
+        with self._cond:
+            self._cond.notify_all()
 
     def release(self, item: T) -> None:
         """Give ``item`` back (closed instead when the pool was closed meanwhile)."""
@@ -142,20 +166,37 @@ class ContextPool(Generic[T]):
             self.release(item)
 
     def warm(self, count: int = 1) -> None:
-        """Make sure at least ``count`` contexts exist (created now, in this thread)."""
-        items: list[T] = []
-        try:
-            for _ in range(min(count, self.size)):
+        """Make sure at least ``count`` contexts exist (created now, in this thread).
+
+        Each new context goes straight to the idle stack, so a call arriving while the
+        others are still being made can use the ones already there.
+        """
+        target = min(count, self.size)
+        while True:
+            with self._cond:
+                if self._created >= target:  # existing, busy or being made by a call
+                    return
+                self._created += 1  # reserve the slot; build it outside the lock
+                epoch = self._current_epoch
+            try:
+                item = self._factory()
+            except BaseException:
                 with self._cond:
-                    if self._created >= count:
-                        break
-                try:
-                    items.append(self.acquire(timeout=0.0))
-                except PoolTimeoutError:  # all busy: they exist, which is what was asked
-                    break
-        finally:
-            for item in items:
-                self.release(item)
+                    self._created -= 1
+                    self._cond.notify()
+                raise
+            with self._cond:
+                stale = epoch != self._current_epoch  # the pool was closed meanwhile
+                if stale:
+                    self._created -= 1
+                else:
+                    self._epoch[id(item)] = epoch
+                    self._items[id(item)] = item
+                    self._idle.append(item)
+                    self._cond.notify()
+            if stale:
+                self._dispose(item)
+                return
 
     def close(self) -> None:
         """Free idle contexts now and busy ones when returned; later calls create new ones."""
@@ -174,7 +215,8 @@ class ContextPool(Generic[T]):
         with self._cond:
             return PoolStats(size=self.size, created=self._created, in_use=self._in_use,
                              peak_in_use=self._peak, leases=self._leases,
-                             max_holders=self._max_holders, waits=self._waits)
+                             max_holders=self._max_holders, waits=self._waits,
+                             waiting=self._waiting, ready=len(self._items))
 
     def reset_stats(self) -> None:
         """Restart the peak/lease/wait counters (e.g. at the start of a measurement)."""

@@ -209,6 +209,10 @@ def interrupt_sync(raw: Any) -> None:
     """
     import socket
 
+    interrupt = getattr(raw, "interrupt", None)  # the embedded model waiting for a context
+    if callable(interrupt):
+        with contextlib.suppress(Exception):  # already finished
+            interrupt()
     for target in (raw, getattr(raw, "completion_stream", None)):
         response = getattr(target, "response", None)
         extensions = getattr(response, "extensions", None) or {}
