@@ -131,3 +131,19 @@ def test_stop_on_a_card_waiting_for_a_context_is_immediate(monkeypatch: pytest.M
         assert again.finished_turns()[state.cards[1].id].turn.outputs[0].status == "ok"
     finally:
         model.close()
+
+
+@pytest.mark.slow
+def test_unseeded_cards_on_fresh_contexts_sample_differently(
+        fresh_model: local_module.LocalModel) -> None:
+    """Three identical cards without a seed are three samples, not one answer three times."""
+    state = three_local_cards(max_tokens=16)
+    for card in state.cards:
+        state = sync.apply_edit(state, card.id, invocation_parameters={"max_tokens": 16,
+                                                                       "temperature": 1.0},
+                                variables={"question": "Write a long story about a lighthouse."})
+    fresh_model.load(3)  # one fresh context per card, as after start-up
+    handle = RunHandle([make_job(c, fresh=True) for c in state.cards]).start()
+    assert handle.join(timeout=120)
+    texts = [job.turn.outputs[0].text for job in handle.finished_turns().values()]
+    assert all(texts) and len(set(texts)) > 1, texts

@@ -113,6 +113,7 @@ def test_three_cards_after_run_screenshot(page, app_url: str) -> None:  # type: 
     assert_no_exception(page)
     # Streamlit scrolls inside its own container: a tall viewport shows the whole page.
     page.set_viewport_size({"width": 1600, "height": 2400})
+    page.mouse.move(5, 2300)  # no tooltip of the last-clicked button over the page
     wait_for_app(page)
     shot = screenshot(page, "playground-three-cards")
     assert shot.stat().st_size > 50_000
@@ -189,6 +190,7 @@ def test_stop_keeps_partial_output_and_records_cancelled(page, app_server) -> No
     assert [r["status"] for r in runs] == ["cancelled"], runs
     assert runs[0]["output_text"] and (runs[0]["completion_tokens"] or 0) < 400
     page.set_viewport_size({"width": 1600, "height": 1800})
+    page.mouse.move(5, 1700)
     screenshot(page, "playground-stopped")
 
 

@@ -16,6 +16,7 @@ import functools
 import json
 import logging
 import os
+import secrets
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -414,6 +415,10 @@ def _sampling_kwargs(params: dict[str, Any]) -> dict[str, Any]:
                  "top_k", "min_p", "repeat_penalty"):
         if params.get(name) is not None:
             out[name] = params[name]
+    if "seed" not in out:
+        # llama.cpp derives an unseeded call's seed from the context's previous one, starting
+        # from a fixed value: fresh contexts (cards run side by side) would all sample alike.
+        out["seed"] = secrets.randbelow(2**31)
     max_tokens = params.get("max_completion_tokens") or params.get("max_tokens")
     out["max_tokens"] = int(max_tokens) if max_tokens else DEFAULT_MAX_TOKENS
     stop = params.get("stop")
