@@ -82,6 +82,10 @@ def test_export_import_round_trip(fmt: str) -> None:
         pytest.param("a: [1,\n", "invalid YAML", id="bad-yaml"),
         pytest.param("- 1\n", "must hold a mapping", id="not-mapping"),
         pytest.param(
+            "a: &x [1, 1, 1]\nb: &y [*x, *x, *x]\nc: [*y, *y, *y]\n",
+            "anchors and aliases are not allowed", id="alias-bomb",
+        ),
+        pytest.param(
             "kind: prompt-workbench/playground-session\nstate:\n  cards:\n    - modle: x\n",
             r"cards\.0\.modle: unknown field", id="unknown-field",
         ),

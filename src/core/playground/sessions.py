@@ -17,6 +17,7 @@ import yaml
 from pydantic import ValidationError
 from sqlalchemy import select
 
+from core import safe_yaml
 from core.credentials import MASK, redact, redact_text
 from core.db import Database
 from core.db.models import PlaygroundSession
@@ -236,10 +237,10 @@ def _parse_document(text: str, filename: str | None) -> Any:
     try:
         if is_json:
             return json.loads(text)
-        return yaml.safe_load(text)
+        return safe_yaml.loads(text)
     except json.JSONDecodeError as exc:
         raise SessionError(f"invalid JSON: line {exc.lineno} column {exc.colno}: {exc.msg}") from exc
-    except yaml.YAMLError as exc:
+    except safe_yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1} column {mark.column + 1}: " if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
