@@ -26,6 +26,8 @@ PARAM_WIDGETS: dict[str, dict[str, Any]] = {
     "presence_penalty": {"min_value": -2.0, "max_value": 2.0, "step": 0.1, "format": "%.2f"},
     "frequency_penalty": {"min_value": -2.0, "max_value": 2.0, "step": 0.1, "format": "%.2f"},
 }
+SETUP_HEIGHT = 420  # px; the same in every card so outputs line up across a row
+SETUP_FOLDED = "playground_setup_folded"  # ids of cards whose setup was folded at first output
 EXAMPLE_TOOLS = json.dumps([{
     "type": "function",
     "function": {
@@ -57,6 +59,7 @@ def _on_model(card_id: str) -> None:
     if choice == CUSTOM:
         card = ps.get_state().card(card_id)
         ps.edit(card_id, endpoint=card.endpoint or Endpoint(base_url="", model_id=""))
+        st.session_state[wkey(card_id, "setup")] = True  # its fields live in the setup
     else:
         ps.edit(card_id, model=choice, endpoint=None)
 
@@ -147,24 +150,17 @@ def _error(errors: dict[str, str], field: str) -> None:
 
 def render_card(card: Card, index: int, n_cards: int, model_options: list[str], running: bool,
                 placeholders: dict[str, Any]) -> None:
-    """Draw a card in the current column."""
+    """Draw a card in the current column: compact header, foldable setup, then the output."""
     cid = card.id
     errors = ps.card_errors(cid)
     with st.container(border=True, key=f"playground_card_{cid}"):
         _header(card, index, n_cards, running)
         _model_picker(card, model_options, errors)
-        tab_template, tab_params, tab_tools = st.tabs(["Template", "Parameters", "Tools & output"])
-        with tab_template:
-            _template(card, errors)
-            _variables(card, errors)
-        with tab_params:
-            _params(card, errors)
-        with tab_tools:
-            _tools(card, errors)
+        _setup(card, running, errors)
         if card.replay is not None:
             output.replay_report(card)
         output.conversation(card, running, placeholders)
-        # Fields may sit in a tab that is not open: repeat their errors where the output goes.
+        # Fields may sit in a folded setup or a closed tab: repeat their errors by the output.
         setup = [msg for field, msg in errors.items() if field not in ("run", "chat_input")]
         if setup:
             st.error("**Not sent.** " + " · ".join(setup), icon="🚫")
@@ -173,13 +169,45 @@ def render_card(card: Card, index: int, n_cards: int, model_options: list[str], 
         _run_bar(card, running)
 
 
+def _setup(card: Card, running: bool, errors: dict[str, str]) -> None:
+    cid = card.id
+    key = wkey(cid, "setup")
+    folded = st.session_state.setdefault(SETUP_FOLDED, set())
+    if (card.history or running) and cid not in folded:
+        # Fold once, when the card first produces output, so the output sits right under the
+        # header; after that the user's choice (open or folded) sticks.
+        st.session_state[key] = False
+        folded.add(cid)
+    ps.init_widget(key, True)
+    with st.expander("⚙ Setup", key=key, on_change="rerun"):
+        if card.endpoint is not None:
+            _endpoint(card, errors)
+        # Every tab of every card scrolls inside the same fixed height: the outputs of cards in
+        # one row start at the same height whatever each card's setup holds.
+        tab_template, tab_params, tab_tools = st.tabs(["Template", "Parameters", "Tools & output"])
+        with tab_template, _scroll():
+            _template(card, errors)
+            _variables(card, errors)
+        with tab_params, _scroll():
+            _params(card, errors)
+        with tab_tools, _scroll():
+            _tools(card, errors)
+
+
+def _scroll() -> Any:
+    # The inner plain container keeps the fields at their natural heights: directly inside a
+    # fixed-height container they would be squeezed to fit instead of scrolling.
+    outer = st.container(height=SETUP_HEIGHT, border=False)
+    return outer.container()
+
+
 def _header(card: Card, index: int, n_cards: int, running: bool) -> None:
     cid = card.id
     ps.init_widget(wkey(cid, "title"), card.title)
-    left, right = st.columns([5, 2], vertical_alignment="center")
-    left.text_input("Title", key=wkey(cid, "title"), placeholder=f"Card {index + 1}",
-                    label_visibility="collapsed", on_change=_on_simple, args=(cid, "title", "title"))
-    with right.popover("⋯", width="stretch", help="Card actions"):
+    row = st.container(horizontal=True, vertical_alignment="center", gap="small")
+    row.text_input("Title", key=wkey(cid, "title"), placeholder=f"Card {index + 1}",
+                   label_visibility="collapsed", on_change=_on_simple, args=(cid, "title", "title"))
+    with row.popover("⋯", width="content", help="Card actions"):
         st.button("⧉ Duplicate", key=wkey(cid, "duplicate"), on_click=_on_card_op,
                   args=(cid, "duplicate"), width="stretch", disabled=n_cards >= sync.MAX_CARDS)
         st.button("🧹 Delete chat history", key=wkey(cid, "clear"), on_click=_on_card_op,
@@ -208,25 +236,33 @@ def _model_picker(card: Card, model_options: list[str], errors: dict[str, str]) 
         options.insert(0, current)
     ps.init_widget(wkey(cid, "model"), current)
     st.selectbox("Model", options, key=wkey(cid, "model"), on_change=_on_model, args=(cid,),
+                 label_visibility="collapsed",
                  help="A catalog model, or any OpenAI-compatible endpoint (base URL + model id)")
-    if card.endpoint is not None:
-        ps.init_widget(wkey(cid, "base_url"), card.endpoint.base_url)
-        ps.init_widget(wkey(cid, "model_id"), card.endpoint.model_id)
-        st.text_input("Base URL", key=wkey(cid, "base_url"), placeholder="http://127.0.0.1:8000/v1",
-                      on_change=_on_endpoint, args=(cid,))
-        c1, c2 = st.columns(2)
-        c1.text_input("Model id", key=wkey(cid, "model_id"), on_change=_on_endpoint, args=(cid,))
-        c2.text_input("Token", key=wkey(cid, "token"), type="password", on_change=_on_token, args=(cid,),
-                      help="For this browser session only: never saved, exported or recorded")
-        _error(errors, "endpoint")
     _error(errors, "model")
+    # Labels folded into the values ("Chat", "f-string template") keep the header short.
     c1, c2 = st.columns(2)
     ps.init_widget(wkey(cid, "operation"), card.operation)
     ps.init_widget(wkey(cid, "format"), card.template_format)
     c1.selectbox("Operation", list(OPERATIONS), format_func=OPERATIONS.__getitem__,
-                 key=wkey(cid, "operation"), on_change=_on_simple, args=(cid, "operation", "operation"))
+                 key=wkey(cid, "operation"), on_change=_on_simple, args=(cid, "operation", "operation"),
+                 label_visibility="collapsed")
     c2.selectbox("Template format", FORMATS, key=wkey(cid, "format"), on_change=_on_simple,
-                 args=(cid, "format", "template_format"))
+                 args=(cid, "format", "template_format"), label_visibility="collapsed",
+                 format_func=lambda f: "no templating" if f == "none" else f"{f} template")
+
+
+def _endpoint(card: Card, errors: dict[str, str]) -> None:
+    cid = card.id
+    assert card.endpoint is not None
+    ps.init_widget(wkey(cid, "base_url"), card.endpoint.base_url)
+    ps.init_widget(wkey(cid, "model_id"), card.endpoint.model_id)
+    st.text_input("Base URL", key=wkey(cid, "base_url"), placeholder="http://127.0.0.1:8000/v1",
+                  on_change=_on_endpoint, args=(cid,))
+    c1, c2 = st.columns(2)
+    c1.text_input("Model id", key=wkey(cid, "model_id"), on_change=_on_endpoint, args=(cid,))
+    c2.text_input("Token", key=wkey(cid, "token"), type="password", on_change=_on_token, args=(cid,),
+                  help="For this browser session only: never saved, exported or recorded")
+    _error(errors, "endpoint")
 
 
 def _template(card: Card, errors: dict[str, str]) -> None:
@@ -247,15 +283,17 @@ def _message_row(card: Card, i: int, msg: Message, n: int) -> None:
     cid = card.id
     ps.init_widget(wkey(cid, f"msg_{i}_role"), msg.role)
     ps.init_widget(wkey(cid, f"msg_{i}_content"), msg.content)
-    c_role, c_up, c_down, c_del = st.columns([4, 1, 1, 1], vertical_alignment="bottom")
-    c_role.selectbox(f"Message {i + 1}", ROLES, key=wkey(cid, f"msg_{i}_role"),
-                     on_change=_on_message, args=(cid, i))
-    c_up.button("↑", key=wkey(cid, f"msg_{i}_up"), on_click=_on_message_op, args=(cid, "up", i),
-                disabled=i == 0, help="Move up")
-    c_down.button("↓", key=wkey(cid, f"msg_{i}_down"), on_click=_on_message_op, args=(cid, "down", i),
-                  disabled=i == n - 1, help="Move down")
-    c_del.button("✕", key=wkey(cid, f"msg_{i}_del"), on_click=_on_message_op, args=(cid, "remove", i),
-                 help="Remove message")
+    # Role and its small buttons on one tight row (wide columns spread the buttons apart).
+    with st.container(horizontal=True, vertical_alignment="center", gap="small"):
+        st.selectbox(f"Message {i + 1}", ROLES, key=wkey(cid, f"msg_{i}_role"), width=150,
+                     label_visibility="collapsed", on_change=_on_message, args=(cid, i))
+        st.caption(f"#{i + 1}", width="stretch")
+        st.button("↑", key=wkey(cid, f"msg_{i}_up"), on_click=_on_message_op, args=(cid, "up", i),
+                  disabled=i == 0, help="Move up", type="tertiary")
+        st.button("↓", key=wkey(cid, f"msg_{i}_down"), on_click=_on_message_op, args=(cid, "down", i),
+                  disabled=i == n - 1, help="Move down", type="tertiary")
+        st.button("✕", key=wkey(cid, f"msg_{i}_del"), on_click=_on_message_op, args=(cid, "remove", i),
+                  help="Remove message", type="tertiary")
     st.text_area(f"Content of message {i + 1}", key=wkey(cid, f"msg_{i}_content"),
                  label_visibility="collapsed", height=68 if msg.role == "system" else 90,
                  on_change=_on_message, args=(cid, i))

@@ -11,6 +11,7 @@ from ui import playground_runs as runs
 from ui import playground_state as ps
 
 CARDS_PER_ROW = 4
+CARD_MAX_WIDTH = 640  # px
 
 
 @st.cache_data(ttl=300, show_spinner=False)
@@ -43,8 +44,11 @@ def render() -> None:
     state = ps.get_state()
     placeholders: dict[str, Any] = {}
     n = len(state.cards)
+    # One or two cards don't stretch across a wide screen: each is capped at CARD_MAX_WIDTH
+    # px (the row shrinks with a narrow window). Three or more share the width as columns.
+    row = st.container(width=CARD_MAX_WIDTH * n + 16 * (n - 1)) if n <= 2 else st.container()
     for start in range(0, n, CARDS_PER_ROW):
-        cols = st.columns(min(n, CARDS_PER_ROW))
+        cols = row.columns(min(n, CARDS_PER_ROW))
         for offset, col in enumerate(cols):
             index = start + offset
             if index >= n:

@@ -98,6 +98,16 @@ def test_three_cards_after_run_screenshot(page, app_url: str) -> None:  # type: 
     rerun(page, lambda: page.get_by_role("button", name="+ New session").click())
     set_max_tokens(page, cards(page).first, 24)
     rerun(page, lambda: page.get_by_text("Parameters", exact=True).first.click())
+    # One card: capped width, its setup folds at the first run so the output sits under the header.
+    page.get_by_role("button", name="▶ Run all").click()
+    wait_metrics(page, 1)
+    card = cards(page).first
+    assert card.bounding_box()["width"] < 700  # type: ignore[index]
+    assert not card.get_by_role("tab", name="Template").is_visible()  # the setup folded
+    output_top = card.locator(METRICS).bounding_box()["y"]  # type: ignore[index]
+    assert output_top < 1000, output_top  # visible without scrolling a laptop-sized window
+    page.mouse.move(5, 990)
+    screenshot(page, "playground-one-card-after-run")
     for _ in range(2):
         rerun(page, lambda: page.get_by_role("button", name="+ Add card").click())
     assert cards(page).count() == 3
@@ -110,6 +120,10 @@ def test_three_cards_after_run_screenshot(page, app_url: str) -> None:  # type: 
     page.get_by_role("button", name="▶ Run all").click()
     wait_metrics(page, 2)
     assert cards(page).nth(2).get_by_text("Not sent. Tools JSON: line 2 column").is_visible()
+    # Same structure in every card: the outputs of the two that ran start at the same height.
+    tops = [cards(page).nth(i).locator('[data-testid="stChatMessage"]').first.bounding_box()["y"]
+            for i in range(2)]  # type: ignore[index]
+    assert abs(tops[0] - tops[1]) < 2, tops
     assert_no_exception(page)
     # Streamlit scrolls inside its own container: a tall viewport shows the whole page.
     page.set_viewport_size({"width": 1600, "height": 2400})
