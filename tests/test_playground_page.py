@@ -81,6 +81,10 @@ def test_bad_tools_json_is_shown_in_that_card_and_others_still_run(sqlite_databa
     out = state(at).card(b).history[0].outputs[0]
     assert out.status == "ok" and out.text and out.span_id
     assert any(c.value.startswith("⏱ ") and "TTFT" in c.value for c in at.caption)
+    # the setup folds once a card has run (its output moves up); the card that sent nothing
+    # keeps its setup open so the user can fix it
+    assert at.session_state[key(b, "setup")] is False
+    assert at.session_state[key(a, "setup")] is True
 
 
 def test_chat_sync_input_feedback_and_session_restore(sqlite_database) -> None:  # type: ignore[no-untyped-def]
