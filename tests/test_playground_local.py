@@ -61,9 +61,10 @@ def test_counts_only_cards_on_the_embedded_model() -> None:
 @pytest.mark.slow
 def test_page_warms_a_context_per_local_card_and_first_run_all_interleaves(
         fresh_model: local_module.LocalModel, sqlite_database) -> None:  # type: ignore[no-untyped-def]
-    # Short runs on purpose: without warm-up the cards start ~0.5 s apart (a context made
-    # for each, one at a time) and the first one ends before the last one starts.
-    state = three_local_cards(max_tokens=16)
+    # That the warm-up did the work is shown by the pool stats (no context created during
+    # the run, nobody waited); the runs are long enough that scheduling noise on a busy
+    # machine can't make one card finish before another's first token.
+    state = three_local_cards(max_tokens=40)
     at = AppTest.from_file(PAGE, default_timeout=60)
     at.session_state["playground_state"] = state
     at.run()
