@@ -108,7 +108,7 @@ def test_absent_collector_never_slows_calls(sqlite_database: Database) -> None:
         durations = [chat(rec, i) for i in range(20)]
         assert rec.flush(10)
         wall = time.perf_counter() - t0
-        assert wall < 1.0, wall
+        assert wall < 3.0, wall  # 20 exports on the call path would cost 20 × the 1 s timeout
         # An export on the call path would cost the 1 s export timeout; allow scheduling noise.
         assert max(durations) < 0.25, durations
         assert statistics.median(durations) < 0.002, durations

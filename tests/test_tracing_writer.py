@@ -173,7 +173,7 @@ def test_unreachable_database_drops_after_bound_without_raising() -> None:
         t0 = time.perf_counter()
         for i in range(5):
             call(rec, i)
-        assert time.perf_counter() - t0 < 0.5
+        assert time.perf_counter() - t0 < 2.0  # blocking on the database would take retries × backoff
         assert rec.flush(20)
         stats = rec.stats()
         assert stats["dropped"] == 10 and stats["runs_written"] == 0
@@ -194,7 +194,7 @@ def test_full_queue_drops_instead_of_blocking(sqlite_database: Database) -> None
         t0 = time.perf_counter()
         for i in range(6):
             writer.enqueue(WriteItem("run", _run_row(f"{i:032x}")))
-        assert time.perf_counter() - t0 < 0.1
+        assert time.perf_counter() - t0 < 1.0  # blocking would wait for the 10 s gate
         assert writer.stats.dropped >= 3
         gate.set()
         assert writer.flush(10)
