@@ -8,6 +8,7 @@ The input model is Phoenix's ``SpanAnnotationData`` and the output dicts are its
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal
 
@@ -136,7 +137,7 @@ def _span_exists(session: Any, workspace_id: int, span_id: str) -> bool:
 def upsert_span_annotations(
     db: Database,
     workspace_id: int,
-    data: list[SpanAnnotationData | dict[str, Any]],
+    data: Sequence[SpanAnnotationData | dict[str, Any]],
     *,
     user: str | None = None,
     source: AnnotationSource = "API",
@@ -144,6 +145,12 @@ def upsert_span_annotations(
 ) -> list[dict[str, str]]:
     """Insert or update annotations by (span_id, name, identifier); returns ``[{"id": ...}]``."""
     parsed = [parse_annotation(d) for d in data]
+    if require_span:
+        # Check every span first so a bad id in the batch stores nothing.
+        with db.read_session() as s:
+            for item in parsed:
+                if not _span_exists(s, workspace_id, item.span_id):
+                    raise SpanNotFoundError(item.span_id)
     ids: list[dict[str, str]] = []
     for item in parsed:
         ids.append({"id": str(_upsert_one(db, workspace_id, item, user, source, require_span))})

@@ -21,7 +21,7 @@ from core.prompts.errors import PromptRegistryError
 
 log = logging.getLogger(__name__)
 
-ROUTER_MODULES: tuple[str, ...] = ("core.api.routes_prompts",)
+ROUTER_MODULES: tuple[str, ...] = ("core.api.routes_prompts", "core.api.routes_annotations")
 
 _STATUS_CODES = {
     400: "bad_request",
