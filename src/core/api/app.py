@@ -21,7 +21,11 @@ from core.prompts.errors import PromptRegistryError
 
 log = logging.getLogger(__name__)
 
-ROUTER_MODULES: tuple[str, ...] = ("core.api.routes_prompts", "core.api.routes_annotations")
+ROUTER_MODULES: tuple[str, ...] = (
+    "core.api.routes_prompts",
+    "core.api.routes_annotations",
+    "core.api.routes_traces",
+)
 
 _STATUS_CODES = {
     400: "bad_request",
