@@ -184,9 +184,15 @@ def _setup(card: Card, running: bool, errors: dict[str, str]) -> None:
             _endpoint(card, errors)
         # Every tab of every card scrolls inside the same fixed height: the outputs of cards in
         # one row start at the same height whatever each card's setup holds.
-        tab_template, tab_params, tab_tools = st.tabs(["Template", "Parameters", "Tools & output"])
+        # Variables get a tab of their own: they are what A/B runs change most, and under the
+        # messages they would sit below the fold of the fixed-height box.
+        n_vars = len(template_variables(card))
+        tab_template, tab_vars, tab_params, tab_tools = st.tabs(
+            ["Template", f"Variables ({n_vars})" if n_vars else "Variables", "Params",
+             "Tools"])
         with tab_template, _scroll():
             _template(card, errors)
+        with tab_vars, _scroll():
             _variables(card, errors)
         with tab_params, _scroll():
             _params(card, errors)

@@ -19,7 +19,7 @@ def cards(page):  # type: ignore[no-untyped-def]
 
 
 def set_max_tokens(page, card, value: int) -> None:  # type: ignore[no-untyped-def]
-    card.get_by_role("tab", name="Parameters").click()  # tabs switch in the browser, no rerun
+    card.get_by_role("tab", name="Params").click()  # tabs switch in the browser, no rerun
     box = card.get_by_label("max_tokens")
     box.fill(str(value))
     rerun(page, lambda: box.press("Enter"))
@@ -112,7 +112,7 @@ def test_three_cards_after_run_screenshot(page, app_url: str) -> None:  # type: 
         rerun(page, lambda: page.get_by_role("button", name="+ Add card").click())
     assert cards(page).count() == 3
     third = cards(page).nth(2)
-    third.get_by_role("tab", name="Tools & output").click()
+    third.get_by_role("tab", name="Tools").click()
     tools = third.get_by_label("Tools (JSON list)")
     tools.fill('[{"name": "f",\n "parameters": {]')
     rerun(page, lambda: tools.press("Control+Enter"))
@@ -140,7 +140,7 @@ STORY = "Write a very long story about a lighthouse keeper and her cat."
 def long_story_card(page, card) -> None:  # type: ignore[no-untyped-def]
     """Make a card ask for ~400 tokens of story (long enough to stop it mid-way)."""
     set_max_tokens(page, card, 400)
-    card.get_by_role("tab", name="Template").click()
+    card.get_by_role("tab", name="Variables (1)").click()
     question = card.get_by_label("question")
     question.fill(STORY)
     rerun(page, lambda: question.press("Control+Enter"))
