@@ -125,3 +125,35 @@ def test_bad_database_urls_give_clear_errors_without_password(url: str, fragment
         Database(url)
     assert fragment in str(info.value)
     assert "secretpw" not in str(info.value)
+
+
+def test_pydantic_json_column_round_trips_validated_models(db_url: str) -> None:
+    """PydanticJSON validates on the way in and returns models on the way out."""
+    from pydantic import BaseModel, ConfigDict
+    from sqlalchemy import Column, Integer, MetaData, Table, insert
+    from sqlalchemy import select as sa_select
+
+    from core.db.base import PydanticJSON
+
+    class Config(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        model: str
+        temperature: float = 1.0
+
+    table = Table("pydantic_json_probe", MetaData(), Column("id", Integer, primary_key=True),
+                  Column("config", PydanticJSON(Config)))
+    engine = build_engine(db_url)
+    table.create(engine)
+    try:
+        with engine.begin() as conn:
+            conn.execute(insert(table).values(id=1, config=Config(model="m", temperature=0.2)))
+            conn.execute(insert(table).values(id=2, config={"model": "dict-in"}))
+        with engine.connect() as conn:
+            rows = dict(conn.execute(sa_select(table.c.id, table.c.config)).tuples().all())
+        assert rows[1] == Config(model="m", temperature=0.2)
+        assert rows[2] == Config(model="dict-in", temperature=1.0)
+        with pytest.raises(Exception, match="extra"), engine.begin() as conn:
+            conn.execute(insert(table).values(id=3, config={"model": "m", "api_key": "x"}))
+    finally:
+        table.drop(engine)
+        engine.dispose()
