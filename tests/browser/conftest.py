@@ -164,7 +164,7 @@ def _install_run_counter(page) -> None:  # type: ignore[no-untyped-def]
     )
 
 
-def rerun(page, action) -> None:  # type: ignore[no-untyped-def]
+def rerun(page, action, timeout_ms: float | None = None) -> None:  # type: ignore[no-untyped-def]
     """Do ``action()`` (a click, a fill…) and wait for the script run it triggers to finish."""
     _install_run_counter(page)
     before = page.evaluate("() => window.__wbRuns")
@@ -173,7 +173,32 @@ def rerun(page, action) -> None:  # type: ignore[no-untyped-def]
         """(n) => window.__wbRuns > n && document.querySelector(
              '[data-testid="stApp"]').getAttribute('data-test-script-state') === 'notRunning'""",
         arg=before,
+        timeout=timeout_ms,
     )
+
+
+def commit_input(page, locate, value: str, key: str = "Enter", attempts: int = 3) -> None:  # type: ignore[no-untyped-def]
+    """Type ``value`` into the widget ``locate()`` finds and commit it with ``key``.
+
+    A rerun still in flight (e.g. the one a URL change starts) can redraw the widget between
+    the fill and the key press and swallow the edit; then no run follows. Retry until the
+    widget shows the value after a finished run.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for attempt in range(attempts):
+        wait_for_app(page)
+        box = locate()
+        box.fill(value)
+        try:
+            rerun(page, lambda box=box: box.press(key), timeout_ms=15_000)
+        except PlaywrightTimeout:
+            if attempt == attempts - 1:
+                raise
+            continue
+        if locate().input_value() == value:
+            return
+    raise AssertionError(f"the widget did not keep {value!r}")
 
 
 def screenshot(page, name: str) -> Path:  # type: ignore[no-untyped-def]

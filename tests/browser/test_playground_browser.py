@@ -7,7 +7,13 @@ import time
 
 import pytest
 
-from tests.browser.conftest import assert_no_exception, rerun, screenshot, wait_for_app
+from tests.browser.conftest import (
+    assert_no_exception,
+    commit_input,
+    rerun,
+    screenshot,
+    wait_for_app,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -19,10 +25,11 @@ def cards(page):  # type: ignore[no-untyped-def]
 
 
 def set_max_tokens(page, card, value: int) -> None:  # type: ignore[no-untyped-def]
-    card.get_by_role("tab", name="Params").click()  # tabs switch in the browser, no rerun
-    box = card.get_by_label("max_tokens")
-    box.fill(str(value))
-    rerun(page, lambda: box.press("Enter"))
+    def locate():  # type: ignore[no-untyped-def]
+        card.get_by_role("tab", name="Params").click()  # tabs switch in the browser, no rerun
+        return card.get_by_label("max_tokens")
+
+    commit_input(page, locate, str(value))
 
 
 def wait_metrics(page, n: int, timeout_s: float = 120) -> None:  # type: ignore[no-untyped-def]
@@ -112,10 +119,11 @@ def test_three_cards_after_run_screenshot(page, app_url: str) -> None:  # type: 
         rerun(page, lambda: page.get_by_role("button", name="+ Add card").click())
     assert cards(page).count() == 3
     third = cards(page).nth(2)
-    third.get_by_role("tab", name="Tools").click()
-    tools = third.get_by_label("Tools (JSON list)")
-    tools.fill('[{"name": "f",\n "parameters": {]')
-    rerun(page, lambda: tools.press("Control+Enter"))
+    def tools_box():  # type: ignore[no-untyped-def]
+        third.get_by_role("tab", name="Tools").click()
+        return third.get_by_label("Tools (JSON list)")
+
+    commit_input(page, tools_box, '[{"name": "f",\n "parameters": {]', key="Control+Enter")
     third.get_by_role("tab", name="Template").click()
     page.get_by_role("button", name="▶ Run all").click()
     wait_metrics(page, 2)
@@ -140,10 +148,11 @@ STORY = "Write a very long story about a lighthouse keeper and her cat."
 def long_story_card(page, card) -> None:  # type: ignore[no-untyped-def]
     """Make a card ask for ~400 tokens of story (long enough to stop it mid-way)."""
     set_max_tokens(page, card, 400)
-    card.get_by_role("tab", name="Variables (1)").click()
-    question = card.get_by_label("question")
-    question.fill(STORY)
-    rerun(page, lambda: question.press("Control+Enter"))
+    def locate():  # type: ignore[no-untyped-def]
+        card.get_by_role("tab", name="Variables (1)").click()
+        return card.get_by_label("question")
+
+    commit_input(page, locate, STORY, key="Control+Enter")
 
 
 def wait_streaming(page, card) -> None:  # type: ignore[no-untyped-def]
