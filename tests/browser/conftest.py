@@ -177,12 +177,14 @@ def rerun(page, action, timeout_ms: float | None = None) -> None:  # type: ignor
     )
 
 
-def commit_input(page, locate, value: str, key: str = "Enter", attempts: int = 3) -> None:  # type: ignore[no-untyped-def]
+def commit_input(page, locate, value: str, key: str = "Enter", attempts: int = 3,  # type: ignore[no-untyped-def]
+                 verify: bool = True) -> None:
     """Type ``value`` into the widget ``locate()`` finds and commit it with ``key``.
 
     A rerun still in flight (e.g. the one a URL change starts) can redraw the widget between
     the fill and the key press and swallow the edit; then no run follows. Retry until the
-    widget shows the value after a finished run.
+    widget shows the value after a finished run (``verify=False`` for inputs a form clears on
+    submit: then only a press that started no run is retried, so nothing is submitted twice).
     """
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
@@ -193,10 +195,15 @@ def commit_input(page, locate, value: str, key: str = "Enter", attempts: int = 3
         try:
             rerun(page, lambda box=box: box.press(key), timeout_ms=15_000)
         except PlaywrightTimeout:
+            # No run followed. If the widget still shows the value, Streamlit already had it
+            # (an unchanged value starts no run) or sends it with the next interaction.
+            if locate().input_value() == value:
+                wait_for_app(page)
+                return
             if attempt == attempts - 1:
                 raise
             continue
-        if locate().input_value() == value:
+        if not verify or locate().input_value() == value:
             return
     raise AssertionError(f"the widget did not keep {value!r}")
 

@@ -14,7 +14,13 @@ from playwright.sync_api import expect
 
 from core import prompts as P
 from core.db import Database
-from tests.browser.conftest import assert_no_exception, rerun, screenshot, wait_for_app
+from tests.browser.conftest import (
+    assert_no_exception,
+    commit_input,
+    rerun,
+    screenshot,
+    wait_for_app,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -73,15 +79,13 @@ def select(page, label: str, option: str, scope=None) -> None:  # type: ignore[n
 
 
 def fill(page, label: str, value: str, scope=None) -> None:  # type: ignore[no-untyped-def]
-    box = (scope or page).get_by_label(label, exact=True).first
-    box.fill(value)
-    rerun(page, lambda: box.press("Enter"))
+    commit_input(page, lambda: (scope or page).get_by_label(label, exact=True).first, value,
+                 verify=False)
 
 
 def set_variable(page, name: str, value: str) -> None:  # type: ignore[no-untyped-def]
-    box = page.locator(f'[class*="st-key-prompts_ed_var_"][class*="_{name}"] input')
-    box.fill(value)
-    rerun(page, lambda: box.press("Enter"))
+    commit_input(page, lambda: page.locator(f'[class*="st-key-prompts_ed_var_"][class*="_{name}"] input'),
+                 value)
 
 
 def save(page, note: str, version: int) -> None:  # type: ignore[no-untyped-def]
@@ -211,9 +215,8 @@ def walkthrough(page, app_url: str, app_server) -> None:  # type: ignore[no-unty
     expand(page, "New snippet")
     snip = page.locator('[data-testid="stExpander"]', has_text="New snippet")
     fill(page, "Name", "house-style", snip)
-    box = snip.get_by_label("Text", exact=True)
-    box.fill("Always answer in {language}.")
-    rerun(page, lambda: box.press("Control+Enter"))
+    commit_input(page, lambda: snip.get_by_label("Text", exact=True),
+                 "Always answer in {language}.", key="Control+Enter")
     rerun(page, lambda: page.get_by_role("button", name="Create snippet").click())
     page.get_by_text("[[snippet:house-style]]").first.wait_for()
     switch_view(page, "Prompts")
